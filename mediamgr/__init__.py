@@ -1,0 +1,74 @@
+"""mediamgr: the media library of an online-course platform."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """Build the app. `config` (tests) overrides what the environment says."""
+    instance_path = Path((config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+                         or PROJECT_ROOT / "instance").resolve()
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True,
+                template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
+    from .upload.request import MediamgrRequest, discard_unclaimed_uploads
+    app.request_class = MediamgrRequest
+    app.teardown_request(discard_unclaimed_uploads)
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    from .config import load_config
+    app.config.update(load_config(instance_path))
+    app.config.update(
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # forms; the upload route raises its own limit
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        SOCK_SERVER_OPTIONS={"ping_interval": 25},
+    )
+    app.config.update(config or {})
+    if not app.config["REDIS_URL"]:
+        from . import embedded_redis
+        app.config["REDIS_URL"] = embedded_redis.ensure_running(instance_path / "redis")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    from . import errors, templating
+    errors.init_app(app)
+    templating.init_app(app)
+    return app
+
+
+def _init_extensions(app):
+    from . import storage
+    from .extensions import csrf, db, login_manager, migrate, redis_connection, sock
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    sock.init_app(app)
+    redis_connection.init_app(app)
+    storage.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see your media library."
+    login_manager.login_message_category = "info"
+
+
+def _register_blueprints(app):
+    from . import auth, health, library, progress, upload
+    from .auth import routes as _auth_routes  # noqa: F401  (each feature's routes attach to its blueprint)
+    from .library import routes as _library_routes  # noqa: F401
+    from .library.views import thumbnail_url
+    from .progress import routes as _progress_routes  # noqa: F401
+    from .upload import routes as _upload_routes  # noqa: F401
+    from .upload.request import upload_limit_text
+
+    for blueprint in (auth.bp, health.bp, library.bp, progress.bp, upload.bp):
+        app.register_blueprint(blueprint)
+    app.add_template_global(thumbnail_url)
+    app.add_template_global(upload_limit_text)
+    from .cli import register_commands
+    register_commands(app)

@@ -1,0 +1,125 @@
+"""Settings from the environment, checked once at start.
+
+Every setting has an embedded default so that `make run` needs nothing; a malformed
+value stops the start with a message naming the variable (ConfigError).
+"""
+import os
+import re
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+GiB = 1024**3
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2,
+               "mib": 1024**2, "g": GiB, "gb": GiB, "gib": GiB, "t": 1024**4, "tb": 1024**4, "tib": 1024**4}
+
+
+def parse_size(name, raw):
+    """'5368709120', '5GiB' or '500 MB' -> bytes (binary units)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", raw)
+    unit = match and match.group(2).lower()
+    if not match or unit not in _SIZE_UNITS:
+        raise ConfigError(f"{name} must be a size in bytes such as 5368709120 or 5GiB, got {raw!r}")
+    value = int(match.group(1)) * _SIZE_UNITS[unit]
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    return value
+
+
+def parse_bool(name, raw):
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def parse_positive_int(name, raw):
+    if not raw.strip().isdigit() or int(raw) <= 0:
+        raise ConfigError(f"{name} must be a whole number greater than zero, got {raw!r}")
+    return int(raw)
+
+
+def _check_database_url(url):
+    scheme = urlparse(url).scheme
+    if scheme == "postgres":
+        url = "postgresql+psycopg" + url[len("postgres"):]
+    elif scheme == "postgresql":
+        url = "postgresql+psycopg" + url[len("postgresql"):]
+    elif not (scheme.startswith("sqlite") or scheme.startswith("postgresql+")):
+        raise ConfigError(f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, got {url!r}")
+    return url
+
+
+def _check_redis_url(url):
+    if urlparse(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {url!r}")
+    return url
+
+
+def _check_http_url(name, url):
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {url!r}")
+    return url.rstrip("/")
+
+
+def _secret_key(instance_path):
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _s3_settings(env):
+    settings = {}
+    for name in ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"):
+        value = env.get(name, "").strip()
+        if not value:
+            raise ConfigError(f"{name} is required when STORAGE_BACKEND=s3")
+        settings[name] = value
+    settings["S3_ENDPOINT_URL"] = _check_http_url("S3_ENDPOINT_URL", settings["S3_ENDPOINT_URL"])
+    region = env.get("S3_REGION", "").strip()
+    if not region:
+        # B2 endpoints name their region: https://s3.us-west-004.backblazeb2.com
+        match = re.match(r"s3\.([a-z0-9-]+)\.backblazeb2\.com", urlparse(settings["S3_ENDPOINT_URL"]).netloc)
+        region = match.group(1) if match else "us-east-1"
+    settings["S3_REGION"] = region
+    return settings
+
+
+def load_config(instance_path, env=None):
+    """Read and check every setting; returns a dict for app.config."""
+    env = os.environ if env is None else env
+    instance_path = Path(instance_path)
+    config = {
+        "SQLALCHEMY_DATABASE_URI": _check_database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'mediamgr.sqlite3'}"),
+        "REDIS_URL": _check_redis_url(env["REDIS_URL"]) if env.get("REDIS_URL") else None,
+        "REDIS_NAMESPACE": env.get("REDIS_NAMESPACE", "mediamgr"),
+        "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local").strip().lower(),
+        "STORAGE_ROOT": env.get("STORAGE_ROOT") or str(instance_path / "storage"),
+        "STAGING_DIR": env.get("STAGING_DIR") or str(instance_path / "staging"),
+        "CDN_BASE_URL": _check_http_url("CDN_BASE_URL", env["CDN_BASE_URL"]) if env.get("CDN_BASE_URL") else None,
+        "MAX_UPLOAD_BYTES": parse_size("MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES", str(5 * GiB))),
+        "SIGNED_URL_TTL": parse_positive_int("SIGNED_URL_TTL", env.get("SIGNED_URL_TTL", "1800")),
+        "REGISTRATION_OPEN": parse_bool("REGISTRATION_OPEN", env.get("REGISTRATION_OPEN", "true")),
+        "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance_path),
+    }
+    if config["STORAGE_BACKEND"] == "s3":
+        config.update(_s3_settings(env))
+    elif config["STORAGE_BACKEND"] != "local":
+        raise ConfigError(f"STORAGE_BACKEND must be local or s3, got {config['STORAGE_BACKEND']!r}")
+    return config

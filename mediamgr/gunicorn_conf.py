@@ -1,0 +1,15 @@
+"""gunicorn settings for `make run` and production.
+
+flask-sock holds a thread for each open websocket, so each process has many threads: open
+progress sockets must never take all of them and starve page requests.
+"""
+import os
+
+bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "64"))
+timeout = 120  # gthread's heartbeat comes from the main thread: long sockets and uploads are fine
+graceful_timeout = 10
+keepalive = 5
+accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in ("1", "true", "yes") else None

@@ -1,0 +1,197 @@
+"""The upload job: move the staged bytes to storage, probe them, make a thumbnail, mark the file Ready.
+
+Safe to run twice: a finished operation is left alone, storing under a content-addressed key is
+idempotent, and the staging file is removed only after the Ready state is committed.
+"""
+import logging
+import tempfile
+from pathlib import Path
+
+from rq import get_current_job
+
+from ..extensions import db
+from ..library.models import MediaFile
+from ..library.service import record_event
+from ..progress.models import Operation
+from ..progress.publisher import ProgressReporter, operation_event, publish
+from ..storage import get_storage, thumbnail_key
+from ..storage.base import StorageError
+from ..timeutil import utcnow
+from . import with_app_context
+from .probe import MediaUnreadable, probe_media
+from .thumbnails import make_thumbnail, save_thumbnail
+
+log = logging.getLogger(__name__)
+
+
+class UploadLost(Exception):
+    """Neither the staging file nor a stored copy exists any more."""
+
+
+@with_app_context
+def process_upload(operation_id):
+    operation = db.session.get(Operation, operation_id)
+    if operation is None or operation.status == "succeeded":
+        return
+    media = operation.media
+    if media is None:
+        _finish(operation, "failed", error="The file was deleted before it was processed.")
+        return
+    _start(operation)
+    reporter = ProgressReporter(operation)
+    reporter.report()
+    try:
+        with _local_copy(operation, media) as local_path:
+            _transfer(operation, media, local_path, reporter)
+            _probe(operation, media, local_path, reporter)
+            _thumbnail(operation, media, local_path, reporter)
+    except StorageError as error:
+        if error.transient and _will_retry():
+            _note_retry(operation, reporter, f"Storage did not answer ({error}); trying again.")
+            raise
+        mark_upload_failed(operation_id, f"Could not store the file: {error}")
+        return
+    except (MediaUnreadable, UploadLost) as error:
+        mark_upload_failed(operation_id, str(error))
+        return
+    _mark_ready(operation, media)
+    _remove_staging(operation)
+
+
+def _start(operation):
+    operation.status = "running"
+    operation.stage = "transferring"
+    operation.error = None
+    operation.started_at = operation.started_at or utcnow()
+    db.session.commit()
+
+
+class _local_copy:
+    """The staged file, or (on a retry after it was cleaned up) a copy fetched back from storage."""
+
+    def __init__(self, operation, media):
+        self.staging = Path(operation.details.get("staging", ""))
+        self.media_key = media.storage_key
+        self.temp_dir = None
+
+    def __enter__(self):
+        if self.staging.is_file():
+            return self.staging
+        storage = get_storage()
+        if not storage.exists(self.media_key):
+            raise UploadLost("The uploaded bytes are no longer available. Please upload the file again.")
+        self.temp_dir = tempfile.TemporaryDirectory(prefix="mediamgr-fetch-")
+        path = Path(self.temp_dir.name) / "media"
+        storage.download_to(self.media_key, path)
+        return path
+
+    def __exit__(self, *exc):
+        if self.temp_dir:
+            self.temp_dir.cleanup()
+
+
+def _transfer(operation, media, local_path, reporter):
+    total = media.size_bytes
+    key, mime = media.storage_key, media.mime_type
+
+    def on_progress(done):
+        reporter.report(must_deliver=False, stage="transferring", processed=done, total=total)
+
+    db.session.commit()  # hold no transaction open while the bytes move
+    get_storage().put_file(key, local_path, mime, on_progress)
+    operation.processed = total
+    operation.stage = "probing"
+    db.session.commit()
+    reporter.sync(operation)
+    reporter.report()
+
+
+def _probe(operation, media, local_path, reporter):
+    facts = probe_media(local_path, media.kind)
+    media.kind = facts.kind
+    media.duration_seconds = facts.duration_seconds
+    media.width, media.height = facts.width, facts.height
+    media.video_codec, media.audio_codec = facts.video_codec, facts.audio_codec
+    operation.stage = "thumbnail"
+    db.session.commit()
+    reporter.sync(operation)
+    reporter.report()
+
+
+def _thumbnail(operation, media, local_path, reporter):
+    try:
+        image = make_thumbnail(local_path, media.kind, media.duration_seconds)
+    except Exception:  # a thumbnail is a nicety: the file is still usable without one
+        log.exception("no thumbnail for media %s", media.id)
+        image = None
+    if image is None:
+        return
+    key = thumbnail_key(media.owner_id, media.sha256)
+    with tempfile.TemporaryDirectory(prefix="mediamgr-thumb-") as temp_dir:
+        path = Path(temp_dir) / "thumbnail.webp"
+        save_thumbnail(image, path)
+        db.session.commit()
+        get_storage().put_file(key, path, "image/webp")
+    media.thumbnail_key = key
+    db.session.commit()
+
+
+def _mark_ready(operation, media):
+    now = utcnow()
+    media.ready_at = now
+    media.failure_reason = None
+    if media.status == "processing":  # a file trashed meanwhile stays in the trash
+        media.status = "ready"
+    operation.stage = "ready"
+    _finish(operation, "succeeded")
+
+
+def _finish(operation, status, error=None):
+    operation.status = status
+    operation.error = error
+    operation.finished_at = utcnow()
+    db.session.commit()
+    publish(operation.owner_id, operation_event(operation))
+
+
+def _will_retry():
+    job = get_current_job()
+    return bool(job and job.retries_left)
+
+
+def _note_retry(operation, reporter, message):
+    operation.stage = "retrying"
+    operation.error = message
+    db.session.commit()
+    reporter.sync(operation)
+    reporter.report()
+
+
+def _remove_staging(operation):
+    staging = operation.details.get("staging")
+    if staging:
+        Path(staging).unlink(missing_ok=True)
+
+
+def mark_upload_failed(operation_id, reason):
+    """Mark the upload's file and operation Failed with a reason the user can act on."""
+    db.session.rollback()
+    operation = db.session.get(Operation, operation_id)
+    if operation is None or operation.is_finished:
+        return
+    media = operation.media
+    if media is not None:
+        media.failure_reason = reason
+        if media.status == "processing":
+            media.status = "failed"
+        record_event(media, "failed", f"Processing failed: {reason}", None, reason=reason)
+    operation.stage = "failed"
+    _finish(operation, "failed", error=reason)
+
+
+@with_app_context
+def upload_job_failed(job, connection, exc_type, exc_value, traceback):
+    """RQ's on_failure: an unexpected error, or the last retry, leaves the upload Failed, never stuck."""
+    if job.should_retry:
+        return
+    mark_upload_failed(job.args[0], f"Processing stopped unexpectedly ({exc_type.__name__}). Press Retry to try again.")

@@ -1,0 +1,34 @@
+"""The RQ worker: builds the app once, imports the heavy media libraries before forking, and
+gives each forked work horse fresh database connections."""
+import argparse
+import logging
+
+from rq import Worker
+
+from .. import create_app
+from ..extensions import db, redis_connection
+from .queues import ALL_QUEUES, get_queue
+
+
+class AppWorker(Worker):
+    """A forking worker whose horses never reuse the parent's database connections."""
+
+    def main_work_horse(self, job, queue):
+        db.engine.dispose(close=False)
+        super().main_work_horse(job, queue)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run a mediamgr background worker.")
+    parser.add_argument("--queues", default=",".join(ALL_QUEUES), help="comma-separated queue names, in priority order")
+    parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+
+    app = create_app()
+    from . import ingest  # noqa: F401  (PyAV, Pillow and pdfium load once, before the fork)
+
+    with app.app_context():
+        queues = [get_queue(name.strip()) for name in args.queues.split(",") if name.strip()]
+        worker = AppWorker(queues, connection=redis_connection.client)
+        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")

@@ -1,0 +1,125 @@
+"""Media files, their tags and their history.
+
+Stored bytes are content-addressed per owner (MediaFile.storage_key is derived from the
+SHA-256), so a later duplicate or version can share one stored object; bytes are removed only
+when no row refers to the key any more.
+"""
+from ..extensions import db
+from ..timeutil import utcnow
+
+KINDS = ("video", "image", "audio", "document")
+STATUSES = ("processing", "ready", "failed", "deleted")
+# Listing indexes cover only the library (not the trash): every library query says deleted_at IS NULL.
+IN_LIBRARY = "deleted_at IS NULL"
+
+media_tags = db.Table(
+    "media_tags",
+    db.Column("media_id", db.Integer, db.ForeignKey("media_files.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("tag_id", db.Integer, db.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    db.Index("ix_media_tags_tag_media", "tag_id", "media_id"),
+)
+
+
+def _library_index(name, *columns):
+    where = db.text(IN_LIBRARY)
+    return db.Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
+class MediaFile(db.Model):
+    __tablename__ = "media_files"
+
+    id = db.Column(db.Integer, primary_key=True)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    name = db.Column(db.String(255), nullable=False)
+    # Lower-cased name for sorting; search_text is the lower-cased name and tags for search.
+    name_key = db.Column(db.String(255), nullable=False)
+    search_text = db.Column(db.Text, nullable=False, default="")
+    original_name = db.Column(db.String(255), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)
+    mime_type = db.Column(db.String(127), nullable=False)
+    size_bytes = db.Column(db.BigInteger, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    storage_key = db.Column(db.String(512), nullable=False)
+    thumbnail_key = db.Column(db.String(512))
+    duration_seconds = db.Column(db.Float)
+    width = db.Column(db.Integer)
+    height = db.Column(db.Integer)
+    video_codec = db.Column(db.String(32))
+    audio_codec = db.Column(db.String(32))
+    category = db.Column(db.String(64), nullable=False, default="")
+    description = db.Column(db.Text, nullable=False, default="")
+    status = db.Column(db.String(16), nullable=False, default="processing")
+    failure_reason = db.Column(db.Text)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    ready_at = db.Column(db.DateTime)
+    deleted_at = db.Column(db.DateTime)
+
+    owner = db.relationship("User")
+    tags = db.relationship("Tag", secondary=media_tags, lazy="selectin", order_by="Tag.name")
+
+    __table_args__ = (
+        db.CheckConstraint("kind in ('video', 'image', 'audio', 'document')", name="kind"),
+        db.CheckConstraint("status in ('processing', 'ready', 'failed', 'deleted')", name="status"),
+        _library_index("ix_media_owner_created", "owner_id", "created_at", "id"),
+        _library_index("ix_media_owner_name", "owner_id", "name_key", "id"),
+        _library_index("ix_media_owner_size", "owner_id", "size_bytes", "id"),
+        _library_index("ix_media_owner_kind_created", "owner_id", "kind", "created_at", "id"),
+        _library_index("ix_media_owner_kind_name", "owner_id", "kind", "name_key", "id"),
+        _library_index("ix_media_owner_kind_size", "owner_id", "kind", "size_bytes", "id"),
+        _library_index("ix_media_owner_status", "owner_id", "status"),
+        db.Index("ix_media_owner_deleted", "owner_id", "deleted_at"),
+        db.Index("ix_media_owner_sha256", "owner_id", "sha256"),
+        db.Index("ix_media_storage_key", "storage_key"),
+    )
+
+    @property
+    def in_trash(self):
+        return self.deleted_at is not None
+
+    @property
+    def extension(self):
+        stem, dot, ext = self.name.rpartition(".")
+        return f".{ext}" if dot and stem else ""
+
+    @property
+    def tag_names(self):
+        return [tag.name for tag in self.tags]
+
+    def refresh_search_text(self):
+        self.name_key = self.name.lower()
+        self.search_text = " ".join([self.name.lower(), *self.tag_names])
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id = db.Column(db.Integer, primary_key=True)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    name = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("owner_id", "name", name="uq_tags_owner_name"),)
+
+
+class MediaEvent(db.Model):
+    """One line of a file's history; kept (with the name it had) after the file is deleted."""
+
+    __tablename__ = "media_history"
+
+    id = db.Column(db.Integer, primary_key=True)
+    media_id = db.Column(db.Integer, db.ForeignKey("media_files.id", ondelete="SET NULL"))
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    media_name = db.Column(db.String(255), nullable=False)
+    action = db.Column(db.String(32), nullable=False)
+    description = db.Column(db.Text, nullable=False)
+    details = db.Column(db.JSON, nullable=False, default=dict)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    actor = db.relationship("User", foreign_keys=[actor_id], lazy="joined")
+
+    __table_args__ = (
+        db.Index("ix_media_history_media_created", "media_id", "created_at"),
+        db.Index("ix_media_history_owner_created", "owner_id", "created_at"),
+    )

@@ -1,0 +1,143 @@
+"""The library listing: filters read from the URL, and keyset pagination that stays fast on deep pages."""
+import base64
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import func, tuple_
+
+from ..extensions import db
+from ..scoping import owned
+from .models import KINDS, MediaFile, Tag, media_tags
+from .service import normalize_tag
+
+PAGE_SIZE = 60
+MAX_QUERY_LENGTH = 200
+# sort name -> (column, descending, label)
+SORTS = {
+    "newest": (MediaFile.created_at, True, "Newest first"),
+    "oldest": (MediaFile.created_at, False, "Oldest first"),
+    "name": (MediaFile.name_key, False, "Name (A–Z)"),
+    "largest": (MediaFile.size_bytes, True, "Largest first"),
+    "smallest": (MediaFile.size_bytes, False, "Smallest first"),
+}
+TYPE_LABELS = {"": "All", "video": "Video", "image": "Image", "audio": "Audio", "document": "Document"}
+
+
+@dataclass(frozen=True)
+class LibraryFilter:
+    """What the user asked to see; every field comes from the URL and bad values fall back to defaults."""
+
+    q: str = ""
+    type: str = ""
+    tag: str = ""
+    sort: str = "newest"
+    view: str = "grid"
+    cursor: str = ""
+
+    @classmethod
+    def from_args(cls, args):
+        kind = args.get("type", "")
+        sort = args.get("sort", "newest")
+        view = args.get("view", "grid")
+        return cls(q=" ".join(args.get("q", "").split())[:MAX_QUERY_LENGTH],
+                   type=kind if kind in KINDS else "",
+                   tag=normalize_tag(args.get("tag", "")),
+                   sort=sort if sort in SORTS else "newest",
+                   view=view if view in ("grid", "list") else "grid",
+                   cursor=args.get("cursor", "")[:500])
+
+    def args(self, **changes):
+        """URL arguments for this filter (defaults left out), with `changes` applied."""
+        values = replace(self, **changes).__dict__
+        return {key: value for key, value in values.items() if value and value != LibraryFilter.__dict__.get(key)}
+
+    @property
+    def is_filtered(self):
+        return bool(self.q or self.type or self.tag)
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+    total: int | None
+
+
+def _encode_cursor(value, media_id):
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, media_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor, column):
+    """(value, id) from a cursor, or None when it is not one of ours (then the first page is shown)."""
+    try:
+        value, media_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(media_id, int):
+            return None
+        if column is MediaFile.size_bytes:
+            return int(value), media_id
+        if isinstance(column.type, db.DateTime):
+            return datetime.fromisoformat(value), media_id
+        return str(value), media_id
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def filtered_media(user, flt):
+    query = owned(MediaFile, user).where(MediaFile.deleted_at.is_(None))
+    if flt.type:
+        query = query.where(MediaFile.kind == flt.type)
+    if flt.tag:
+        tagged = db.select(media_tags.c.media_id).join(Tag, Tag.id == media_tags.c.tag_id).where(Tag.name == flt.tag)
+        if not user.is_admin:
+            tagged = tagged.where(Tag.owner_id == user.id)
+        query = query.where(MediaFile.id.in_(tagged))
+    for word in flt.q.lower().split():
+        query = query.where(MediaFile.search_text.contains(word, autoescape=True))
+    return query
+
+
+def paginate(query, column, descending, cursor, page_size=PAGE_SIZE):
+    """Keyset pagination on (column, id): a deep page costs what the first one does."""
+    position = _decode_cursor(cursor, column) if cursor else None
+    if position:
+        key = tuple_(column, MediaFile.id)
+        query = query.where(key < tuple_(*position) if descending else key > tuple_(*position))
+    order = (column.desc(), MediaFile.id.desc()) if descending else (column.asc(), MediaFile.id.asc())
+    rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)))
+    items = rows[:page_size]
+    next_cursor = _encode_cursor(getattr(items[-1], column.key), items[-1].id) if len(rows) > page_size else None
+    return items, next_cursor
+
+
+def library_page(user, flt, page_size=PAGE_SIZE):
+    """One page of the library; the total is counted only for the first page."""
+    column, descending, _label = SORTS[flt.sort]
+    query = filtered_media(user, flt)
+    total = None if flt.cursor else db.session.scalar(query.with_only_columns(func.count()).order_by(None))
+    items, next_cursor = paginate(query, column, descending, flt.cursor, page_size)
+    return Page(items=items, next_cursor=next_cursor, total=total)
+
+
+def trash_page(user, cursor="", page_size=PAGE_SIZE):
+    query = owned(MediaFile, user).where(MediaFile.deleted_at.is_not(None))
+    total = None if cursor else db.session.scalar(query.with_only_columns(func.count()))
+    items, next_cursor = paginate(query, MediaFile.deleted_at, True, cursor, page_size)
+    return Page(items=items, next_cursor=next_cursor, total=total)
+
+
+def tag_suggestions(user, prefix, limit=10):
+    query = db.select(Tag.name).distinct().order_by(Tag.name).limit(limit)
+    if not user.is_admin:
+        query = query.where(Tag.owner_id == user.id)
+    if prefix:
+        query = query.where(Tag.name.startswith(normalize_tag(prefix), autoescape=True))
+    return list(db.session.scalars(query))
+
+
+def category_suggestions(user, limit=20):
+    query = owned(MediaFile, user).with_only_columns(MediaFile.category).distinct()
+    return sorted(name for name in db.session.scalars(query.where(MediaFile.category != "").limit(limit)))

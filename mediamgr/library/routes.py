@@ -1,0 +1,173 @@
+"""Library pages and the fragments htmx swaps into them."""
+from flask import make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..htmx import is_htmx, page_or_fragment, trigger
+from ..scoping import get_owned_or_404
+from ..upload.service import latest_upload_operation, retry_upload
+from ..upload.sniff import ALLOWED
+from . import bp
+from .forms import DetailsForm, RenameForm, TagForm
+from .models import MediaFile
+from .queries import SORTS, TYPE_LABELS, LibraryFilter, library_page, tag_suggestions, trash_page
+from .service import (EditRefused, add_tags, delete_permanently, parse_tags, remove_stored_bytes, remove_tag,
+                      rename_media, restore_media, trash_media, update_details)
+from .views import after_edit, after_removal, details_context
+
+ACCEPT_ATTRIBUTE = ",".join(sorted({f".{ext}" for _kind, exts in ALLOWED.values() for ext in exts}))
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("library.index"))
+
+
+@bp.get("/media")
+@login_required
+def index():
+    """The library page: filters, the first page of results, the upload panel."""
+    flt = LibraryFilter.from_args(request.args)
+    return render_template("library/index.html", flt=flt, page=library_page(current_user, flt), sorts=SORTS,
+                           type_labels=TYPE_LABELS, accept=ACCEPT_ATTRIBUTE)
+
+
+@bp.get("/media/grid")
+@login_required
+def grid():
+    """The results fragment; with a cursor, only the next page of items."""
+    flt = LibraryFilter.from_args(request.args)
+    template = "library/_more.html" if flt.cursor else "library/_results.html"
+    response = make_response(render_template(template, flt=flt, page=library_page(current_user, flt)))
+    if is_htmx() and not flt.cursor and not request.headers.get("X-Refresh"):
+        response.headers["HX-Push-Url"] = url_for("library.index", **flt.args())
+    return response
+
+
+@bp.get("/media/<int:media_id>")
+@login_required
+def details(media_id):
+    """The details dialog (htmx) or the same details as a full page."""
+    media = get_owned_or_404(MediaFile, media_id)
+    return page_or_fragment("library/details_page.html", "library/_details_dialog.html", **details_context(media))
+
+
+@bp.post("/media/<int:media_id>/rename")
+@login_required
+def rename(media_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    form = RenameForm()
+    try:
+        if not form.validate():
+            raise EditRefused(next(iter(form.errors.values()))[0])
+        changed = rename_media(media, form.name.data, current_user)
+    except EditRefused as refusal:
+        form.name.errors = [str(refusal)]
+        return after_edit(media, str(refusal), 422, rename_form=form)
+    db.session.commit()
+    return after_edit(media, f"Renamed to “{media.name}”." if changed else "The name is unchanged.")
+
+
+@bp.post("/media/<int:media_id>/details")
+@login_required
+def update(media_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    form = DetailsForm()
+    try:
+        if not form.validate():
+            raise EditRefused(next(iter(form.errors.values()))[0])
+        changed = update_details(media, form.description.data, form.category.data, current_user)
+    except EditRefused as refusal:
+        return after_edit(media, str(refusal), 422, details_form=form)
+    db.session.commit()
+    return after_edit(media, "Details saved." if changed else "Nothing to save.")
+
+
+@bp.post("/media/<int:media_id>/tags")
+@login_required
+def tag(media_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    form = TagForm()
+    names = parse_tags(form.tags.data) if form.validate() else []
+    try:
+        if not names:
+            raise EditRefused("Type a tag to add.")
+        add_tags(media, names, current_user)
+    except EditRefused as refusal:
+        return after_edit(media, str(refusal), 422, tag_form=form)
+    db.session.commit()
+    return after_edit(media, "Tags added.")
+
+
+@bp.post("/media/<int:media_id>/tags/remove")
+@login_required
+def untag(media_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    name = request.form.get("tag", "")
+    removed = remove_tag(media, name, current_user)
+    db.session.commit()
+    return after_edit(media, f"Removed tag “{name}”." if removed else "That tag was not on this file.")
+
+
+@bp.post("/media/<int:media_id>/trash")
+@login_required
+def trash(media_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    trash_media(media, current_user)
+    db.session.commit()
+    return after_removal(media, f"“{media.name}” moved to trash.",
+                         undo_url=url_for("library.restore", media_id=media.id))
+
+
+@bp.post("/media/<int:media_id>/restore")
+@login_required
+def restore(media_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    restore_media(media, current_user)
+    db.session.commit()
+    response = after_removal(media, f"“{media.name}” restored to the library.", back="library.trash_index")
+    return trigger(response, "media-changed") if is_htmx() else response
+
+
+@bp.post("/media/<int:media_id>/delete")
+@login_required
+def delete(media_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    try:
+        keys = delete_permanently(media, current_user)
+    except EditRefused as refusal:
+        return after_edit(media, str(refusal), 409)
+    db.session.commit()
+    remove_stored_bytes(keys)  # only once the rows are gone for good
+    return after_removal(media, f"“{media.name}” deleted permanently.", back="library.trash_index")
+
+
+@bp.post("/media/<int:media_id>/retry")
+@login_required
+def retry(media_id):
+    """Process a failed upload again."""
+    media = get_owned_or_404(MediaFile, media_id)
+    try:
+        retry_upload(latest_upload_operation(media))
+    except EditRefused as refusal:
+        return after_edit(media, str(refusal), 409)
+    return trigger(after_edit(media, "Processing again…"), "media-changed") if is_htmx() else after_edit(media, "Processing again…")
+
+
+@bp.get("/media/trash")
+@login_required
+def trash_index():
+    """Files in the trash, newest first, with Restore and Delete permanently."""
+    cursor = request.args.get("cursor", "")[:500]
+    page = trash_page(current_user, cursor)
+    if cursor and is_htmx():
+        return render_template("library/_trash_more.html", page=page)
+    return render_template("library/trash.html", page=page)
+
+
+@bp.get("/tags/suggest")
+@login_required
+def suggest_tags():
+    """<option>s for the tag inputs' datalists."""
+    typed = request.args.get("q") or request.args.get("tag") or request.args.get("tags", "").split(",")[-1]
+    return render_template("library/_tag_options.html", names=tag_suggestions(current_user, typed[:100]))

@@ -1,0 +1,66 @@
+"""What the library's views render: the details context and the answers after an edit."""
+from flask import current_app, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..htmx import is_htmx, trigger
+from ..storage import get_storage
+from ..upload.names import split_extension
+from .forms import DetailsForm, RenameForm, TagForm
+from .models import MediaEvent
+from .queries import category_suggestions
+
+HISTORY_LIMIT = 100
+
+
+def thumbnail_url(media):
+    if not media.thumbnail_key:
+        return None
+    return get_storage().signed_url(media.thumbnail_key, "thumbnail.webp", "image/webp",
+                                    ttl=current_app.config["SIGNED_URL_TTL"])
+
+
+def media_urls(media):
+    """Signed, expiring URLs for a file's preview, download and thumbnail."""
+    storage, ttl = get_storage(), current_app.config["SIGNED_URL_TTL"]
+    urls = {"thumbnail": thumbnail_url(media), "preview": None, "download": None}
+    if media.ready_at:
+        urls["preview"] = storage.signed_url(media.storage_key, media.name, media.mime_type, ttl=ttl)
+        urls["download"] = storage.signed_url(media.storage_key, media.name, media.mime_type, "attachment", ttl)
+    return urls
+
+
+def details_context(media, rename_form=None, details_form=None, tag_form=None):
+    history = db.session.scalars(db.select(MediaEvent).where(MediaEvent.media_id == media.id)
+                                 .order_by(MediaEvent.created_at.desc(), MediaEvent.id.desc()).limit(HISTORY_LIMIT))
+    stem, extension = split_extension(media.name)
+    return {
+        "media": media,
+        "urls": media_urls(media),
+        "history": list(history),
+        "extension": extension,
+        "rename_form": rename_form or RenameForm(formdata=None, name=stem),
+        "details_form": details_form or DetailsForm(formdata=None, obj=media),
+        "tag_form": tag_form or TagForm(formdata=None),
+        "categories": category_suggestions(current_user),
+    }
+
+
+def after_edit(media, message, status=200, **forms):
+    """The dialog's body and the file's card again (htmx), or back to the details page (no JavaScript)."""
+    if not is_htmx():
+        flash(message, "error" if status >= 400 else "success")
+        return redirect(url_for("library.details", media_id=media.id))
+    html = render_template("library/_details_body.html", **details_context(media, **forms), toast=message,
+                           oob_card=True)
+    return make_response(html, status)
+
+
+def after_removal(media, message, undo_url=None, back="library.index"):
+    """The card leaves the grid, the dialog closes and a toast says what happened (with Undo)."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for(back))
+    response = make_response(render_template("library/_removed.html", media=media, message=message,
+                                             undo_url=undo_url))
+    return trigger(response, "close-dialog")

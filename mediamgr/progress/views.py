@@ -1,0 +1,33 @@
+"""What progress looks like on a page: the operations a page is told about, rendered as fragments."""
+from datetime import timedelta
+
+from flask import render_template
+
+from ..extensions import db
+from ..library.models import MediaFile
+from ..scoping import owned
+from ..timeutil import utcnow
+from .models import ACTIVE, Operation
+
+RECENT = timedelta(minutes=10)  # finished operations a (re)connecting page still gets told about
+
+
+def recent_operations(user):
+    """The user's unfinished operations and those that finished in the last few minutes."""
+    since = utcnow() - RECENT
+    query = owned(Operation, user).where(Operation.owner_id == user.id).where(
+        Operation.status.in_(ACTIVE) | (Operation.finished_at >= since)).order_by(Operation.id)
+    return list(db.session.scalars(query.limit(200)))
+
+
+def render_events(events, with_cards=True, catchup=False):
+    """The operation rows (and, for finished uploads, the file's grid card) as out-of-band swaps.
+
+    `catchup` rows fetch their state once more shortly after they appear, in case events were
+    published before the page had the row to swap them into."""
+    media_ids = [event["media_id"] for event in events if with_cards and event["media_id"] and
+                 event["status"] in ("succeeded", "failed")]
+    cards = {}
+    if media_ids:
+        cards = {m.id: m for m in db.session.scalars(owned(MediaFile).where(MediaFile.id.in_(media_ids)))}
+    return render_template("progress/_events.html", events=events, cards=cards, catchup=catchup)

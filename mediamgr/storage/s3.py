@@ -1,0 +1,138 @@
+"""S3-compatible storage (Backblaze B2, or moto in tests) through boto3 with multipart transfers."""
+import threading
+import time
+from collections import OrderedDict
+from urllib.parse import urlsplit
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .base import Storage, StorageError, content_disposition
+
+MiB = 1024 * 1024
+# B2 recommends parts of 100 MB (5 MB minimum); larger parts mean fewer requests per file.
+TRANSFER = TransferConfig(multipart_threshold=64 * MiB, multipart_chunksize=64 * MiB,
+                          max_concurrency=8, io_chunksize=1 * MiB, use_threads=True)
+_DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
+_PERMANENT_CODES = {"AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchKey", "404"}
+
+
+def _storage_error(error):
+    code = error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
+    return StorageError(f"storage request failed: {code or error}", transient=code not in _PERMANENT_CODES)
+
+
+class _PresignCache:
+    """Reuses a presigned URL while more than half its life is left, so thumbnails stay cacheable."""
+
+    def __init__(self, size=20000):
+        self._urls = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key, ttl, make):
+        now = time.monotonic()
+        with self._lock:
+            hit = self._urls.get(key)
+            if hit and hit[1] - now > ttl / 2:
+                self._urls.move_to_end(key)
+                return hit[0]
+        url = make()
+        with self._lock:
+            self._urls[key] = (url, now + ttl)
+            if len(self._urls) > self._size:
+                self._urls.popitem(last=False)
+        return url
+
+
+class S3Storage(Storage):
+    def __init__(self, endpoint_url, bucket, access_key_id, secret_access_key, region, cdn_base_url=None):
+        self.bucket = bucket
+        self.endpoint_url = endpoint_url
+        self.cdn_base_url = cdn_base_url
+        # B2 does not accept the newer default CRC checksums: send them only when an API requires one.
+        config = Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                        retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=16,
+                        request_checksum_calculation="when_required", response_checksum_validation="when_required")
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
+                                   aws_secret_access_key=secret_access_key, region_name=region, config=config)
+        self._presigned = _PresignCache()
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["S3_ENDPOINT_URL"], config["S3_BUCKET"], config["S3_ACCESS_KEY_ID"],
+                   config["S3_SECRET_ACCESS_KEY"], config["S3_REGION"], config.get("CDN_BASE_URL"))
+
+    def put_file(self, key, path, content_type, progress=None):
+        done = 0
+        lock = threading.Lock()
+
+        def on_bytes(count):  # called from the transfer's threads
+            nonlocal done
+            with lock:
+                done += count
+                current = done
+            if progress:
+                progress(current)
+
+        try:
+            self.client.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type},
+                                    Callback=on_bytes, Config=TRANSFER)
+        except (BotoCoreError, ClientError, OSError) as error:
+            raise _storage_error(error) from error
+
+    def download_to(self, key, path):
+        try:
+            self.client.download_file(self.bucket, key, str(path), Config=TRANSFER)
+        except (BotoCoreError, ClientError) as error:
+            raise _storage_error(error) from error
+
+    def delete_many(self, keys):
+        requests = 0
+        for start in range(0, len(keys), _DELETE_BATCH):
+            batch = [{"Key": key} for key in keys[start:start + _DELETE_BATCH]]
+            try:
+                answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            except (BotoCoreError, ClientError) as error:
+                raise _storage_error(error) from error
+            requests += 1
+            if answer.get("Errors"):
+                first = answer["Errors"][0]
+                raise StorageError(f"could not delete {first.get('Key')}: {first.get('Code')}")
+        return requests
+
+    def exists(self, key):
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise _storage_error(error) from error
+        except BotoCoreError as error:
+            raise _storage_error(error) from error
+
+    def signed_url(self, key, filename, content_type, disposition="inline", ttl=1800):
+        def presign():
+            url = self.client.generate_presigned_url("get_object", ExpiresIn=ttl, Params={
+                "Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
+                "ResponseContentDisposition": content_disposition(disposition, filename)})
+            return self._through_cdn(url)
+
+        return self._presigned.get((key, filename, content_type, disposition, ttl), ttl, presign)
+
+    def _through_cdn(self, url):
+        """Swap the endpoint (and path-style bucket) for CDN_BASE_URL, keeping the signed path and query."""
+        if not self.cdn_base_url:
+            return url
+        parts = urlsplit(url)
+        path = parts.path.removeprefix(f"/{self.bucket}")
+        return f"{self.cdn_base_url}{path}?{parts.query}"
+
+    def check(self):
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as error:
+            raise _storage_error(error) from error

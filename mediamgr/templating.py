@@ -1,0 +1,64 @@
+"""Jinja filters: human sizes, dates and durations (humanize), and the words the pages use."""
+from datetime import datetime, timezone
+
+import humanize
+
+KIND_ICONS = {"video": "▶", "image": "▣", "audio": "♪", "document": "▤"}
+# Images a browser shows itself; others (TIFF, HEIC) are previewed through their thumbnail.
+WEB_IMAGE_TYPES = {"image/jpeg", "image/png", "image/apng", "image/gif", "image/webp", "image/avif", "image/bmp"}
+KIND_LABELS = {"video": "Video", "image": "Image", "audio": "Audio", "document": "Document"}
+STATUS_LABELS = {"processing": "Processing", "ready": "Ready", "failed": "Failed", "deleted": "In trash"}
+STAGE_LABELS = {
+    "queued": "Waiting for a worker", "stored": "Stored, waiting for a worker",
+    "transferring": "Transferring to storage", "retrying": "Retrying", "probing": "Reading media details",
+    "thumbnail": "Making thumbnail", "ready": "Ready", "failed": "Failed",
+}
+# How far along the server-side stages are, for the progress bar after the bytes have gone up.
+STAGE_PERCENT = {"queued": 0, "stored": 2, "transferring": 5, "retrying": 5, "probing": 85, "thumbnail": 92,
+                 "ready": 100, "failed": 100}
+
+
+def human_size(size_bytes):
+    return humanize.naturalsize(size_bytes or 0, format="%.1f") if size_bytes is not None else ""
+
+
+def human_when(moment):
+    """'3 minutes ago' for recent times, a date for older ones."""
+    if moment is None:
+        return ""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    if (now - moment).days < 7:
+        return humanize.naturaltime(now - moment)
+    return humanize.naturaldate(moment)
+
+
+def iso_time(moment):
+    return moment.replace(tzinfo=timezone.utc).isoformat(timespec="seconds") if moment else ""
+
+
+def full_time(moment):
+    return moment.strftime("%-d %B %Y, %H:%M UTC") if moment else ""
+
+
+def human_duration(seconds):
+    if seconds is None:
+        return ""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def stage_percent(event):
+    """Overall server-side progress of an upload event, 0 to 100."""
+    if event["stage"] == "transferring" and event.get("total"):
+        return 5 + int(80 * min(event.get("processed") or 0, event["total"]) / event["total"])
+    return STAGE_PERCENT.get(event["stage"], 0)
+
+
+def init_app(app):
+    app.jinja_env.filters.update(human_size=human_size, human_when=human_when, iso_time=iso_time,
+                                 full_time=full_time, human_duration=human_duration, stage_percent=stage_percent,
+                                 intcomma=humanize.intcomma)
+    app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, KIND_ICONS=KIND_ICONS, STATUS_LABELS=STATUS_LABELS,
+                                 STAGE_LABELS=STAGE_LABELS, WEB_IMAGE_TYPES=WEB_IMAGE_TYPES)

@@ -1,0 +1,47 @@
+"""The app's Request class: on the upload endpoint, multipart file parts stream straight into
+hashing staging files (even when CSRF protection reads the form first), under the upload limit."""
+import humanize
+from flask import Request, current_app
+
+from .staging import StagedFile
+
+UPLOAD_ENDPOINT = "upload.upload_files"
+FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the other fields
+
+
+def upload_limit_text():
+    return humanize.naturalsize(current_app.config["MAX_UPLOAD_BYTES"], binary=True, format="%.0f")
+
+
+def new_staged_file(filename=""):
+    config = current_app.config
+    return StagedFile(config["STAGING_DIR"], config["MAX_UPLOAD_BYTES"], upload_limit_text(), filename)
+
+
+class MediamgrRequest(Request):
+    @property
+    def max_content_length(self):
+        if self.endpoint == UPLOAD_ENDPOINT:
+            return current_app.config["MAX_UPLOAD_BYTES"] + FORM_OVERHEAD
+        return super().max_content_length
+
+    @property
+    def staged_files(self):
+        if "mediamgr.staged" not in self.environ:
+            self.environ["mediamgr.staged"] = []
+        return self.environ["mediamgr.staged"]
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        if self.endpoint != UPLOAD_ENDPOINT:
+            return super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        staged = new_staged_file(filename or "")
+        self.staged_files.append(staged)
+        return staged
+
+
+def discard_unclaimed_uploads(_exception=None):
+    """Teardown: staging files of a refused or broken request are removed, never left behind."""
+    from flask import request
+
+    for staged in request.environ.get("mediamgr.staged", []):
+        staged.discard()

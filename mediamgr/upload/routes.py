@@ -1,0 +1,55 @@
+"""POST /media/upload: a raw body (the page's script, one file per request, with upload progress)
+or a multipart form (without JavaScript, several files)."""
+from urllib.parse import unquote
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from ..progress.publisher import latest_states
+from ..progress.views import render_events
+from . import bp
+from .request import new_staged_file, upload_limit_text
+from .service import accept_staged_file
+from .sniff import RejectedFile
+
+
+@bp.post("/media/upload")
+@login_required
+def upload_files():
+    if request.mimetype == "multipart/form-data":
+        return _upload_form()
+    return _upload_body()
+
+
+def _upload_body():
+    """One file as the request body; its name in X-Filename (percent-encoded UTF-8)."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        abort(413, f"This file is larger than the {upload_limit_text()} upload limit.")
+    if request.content_length == 0:
+        abort(400, "This file is empty (0 bytes); nothing was uploaded.")
+    staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000])
+    request.staged_files.append(staged)
+    staged.copy_from(request.stream)
+    try:
+        operation = accept_staged_file(current_user, staged)
+    except RejectedFile as refusal:
+        abort(415 if staged.size else 400, str(refusal))
+    return render_events([latest_states([operation])[operation.id]], with_cards=False, catchup=True), 201
+
+
+def _upload_form():
+    """Files from a plain form; each is accepted or refused on its own, then back to the library."""
+    chosen = [part for part in request.files.getlist("files") if part.filename]
+    if not chosen:
+        flash("Choose at least one file to upload.", "error")
+    for part in chosen:
+        staged = part.stream
+        staged.filename = part.filename
+        staged.close()
+        try:
+            accept_staged_file(current_user, staged)
+            flash(f"“{staged.filename}” uploaded; it is being processed.", "success")
+        except RejectedFile as refusal:
+            flash(str(refusal), "error")
+    return redirect(url_for("library.index"))

@@ -1,0 +1,72 @@
+"""Request bodies streamed to a staging file, hashed (SHA-256) and size-checked in the same pass."""
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .sniff import SNIFF_BYTES
+
+COPY_CHUNK = 1024 * 1024
+
+
+class UploadTooLarge(RequestEntityTooLarge):
+    def __init__(self, limit_text):
+        super().__init__(f"This file is larger than the {limit_text} upload limit.")
+
+
+class StagedFile:
+    """A writable staging file; the size limit is enforced as bytes arrive, never after."""
+
+    def __init__(self, staging_dir, limit, limit_text, filename=""):
+        Path(staging_dir).mkdir(parents=True, exist_ok=True)
+        fd, path = tempfile.mkstemp(dir=staging_dir, prefix="incoming-", suffix=".part")
+        self.path = Path(path)
+        self.filename = filename
+        self.kept = False
+        self.size = 0
+        self.head = bytearray()
+        self._file = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        self._limit = limit
+        self._limit_text = limit_text
+
+    def write(self, chunk):
+        self.size += len(chunk)
+        if self.size > self._limit:
+            self.discard()
+            raise UploadTooLarge(self._limit_text)
+        if len(self.head) < SNIFF_BYTES:
+            self.head += chunk[: SNIFF_BYTES - len(self.head)]
+        self._hash.update(chunk)
+        self._file.write(chunk)
+        return len(chunk)
+
+    def seek(self, *args):  # werkzeug's form parser rewinds file streams once they are complete
+        return 0
+
+    def copy_from(self, stream):
+        while chunk := stream.read(COPY_CHUNK):
+            self.write(chunk)
+        self.close()
+        return self
+
+    @property
+    def sha256(self):
+        return self._hash.hexdigest()
+
+    def close(self):
+        if not self._file.closed:
+            self._file.close()
+
+    def discard(self):
+        self.close()
+        if not self.kept:
+            self.path.unlink(missing_ok=True)
+
+    def move_to(self, path):
+        self.close()
+        os.replace(self.path, path)
+        self.path = Path(path)
+        self.kept = True

@@ -1,0 +1,292 @@
+// mediamgr's page behaviour: uploads with byte progress, drag and drop, the details dialog,
+// toasts, and the switch between live (websocket) and polled progress. The server renders
+// every piece of HTML; this file only moves bytes, opens and closes things, and asks htmx.
+(function () {
+  "use strict";
+
+  const UPLOAD_URL = "/media/upload";
+  const PARALLEL_UPLOADS = 3;
+  const TOAST_SECONDS = 8;
+
+  const state = { socketOpen: false, queue: [], running: 0, counter: 0, openedWithPush: false };
+
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
+    catch (error) { return ""; }
+  }
+
+  function humanSize(bytes) {
+    const units = ["bytes", "kB", "MB", "GB", "TB"];
+    let value = bytes, unit = 0;
+    while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
+    return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+  }
+
+  // ---- toasts -------------------------------------------------------------------------------
+  function toast(message, kind) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const item = document.createElement("div");
+    item.className = "toast" + (kind ? ` toast-${kind}` : "");
+    item.textContent = message;
+    const close = document.createElement("button");
+    close.type = "button"; close.className = "toast-close"; close.setAttribute("aria-label", "Dismiss"); close.textContent = "×";
+    item.appendChild(close);
+    box.appendChild(item);
+    scheduleToastRemoval(item);
+  }
+
+  function scheduleToastRemoval(item) {
+    if (item.dataset.timed) return;
+    item.dataset.timed = "1";
+    const seconds = item.querySelector("button:not(.toast-close)") ? TOAST_SECONDS + 4 : TOAST_SECONDS;
+    setTimeout(() => item.remove(), seconds * 1000);
+  }
+
+  // ---- uploads ------------------------------------------------------------------------------
+  function operationList() { return document.getElementById("operation-list"); }
+
+  function showPanel() {
+    const panel = document.getElementById("upload-panel");
+    if (panel) panel.classList.remove("is-empty", "is-collapsed");
+  }
+
+  function uploadRow(file) {
+    const row = document.createElement("li");
+    row.className = "operation op-uploading";
+    row.id = `upload-${++state.counter}`;
+    row.dataset.status = "uploading";
+    const title = document.createElement("span");
+    title.className = "op-title"; title.textContent = file.name; title.title = file.name;
+    const bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0; bar.setAttribute("aria-label", `Upload progress of ${file.name}`);
+    const stage = document.createElement("span");
+    stage.className = "op-stage"; stage.textContent = "Waiting to upload";
+    row.append(title, bar, stage);
+    operationList().prepend(row);
+    showPanel();
+    return row;
+  }
+
+  function failRow(row, message) {
+    row.className = "operation op-failed";
+    row.dataset.status = "failed";
+    row.querySelector(".op-stage").textContent = "Not uploaded";
+    row.querySelector("progress").value = 100;
+    const error = document.createElement("span");
+    error.className = "op-error"; error.textContent = message;
+    const dismiss = document.createElement("button");
+    dismiss.type = "button"; dismiss.className = "button small subtle"; dismiss.textContent = "Dismiss";
+    dismiss.addEventListener("click", () => row.remove());
+    const actions = document.createElement("span");
+    actions.className = "op-actions"; actions.appendChild(dismiss);
+    row.append(error, actions);
+  }
+
+  function queueFiles(files) {
+    const limit = Number(document.body.dataset.maxUpload || 0);
+    const limitText = document.body.dataset.maxUploadText || "";
+    for (const file of files) {
+      const row = uploadRow(file);
+      if (file.size === 0) { failRow(row, `${file.name} is empty (0 bytes); nothing was uploaded.`); continue; }
+      if (limit && file.size > limit) {
+        failRow(row, `${file.name} is ${humanSize(file.size)}, larger than the ${limitText} upload limit.`);
+        continue;
+      }
+      state.queue.push({ file, row });
+    }
+    pump();
+  }
+
+  function pump() {
+    while (state.running < PARALLEL_UPLOADS && state.queue.length) {
+      const next = state.queue.shift();
+      state.running += 1;
+      send(next.file, next.row).finally(() => { state.running -= 1; pump(); });
+    }
+  }
+
+  function send(file, row) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      const bar = row.querySelector("progress");
+      const stage = row.querySelector(".op-stage");
+      xhr.open("POST", UPLOAD_URL);
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("X-Filename", encodeURIComponent(file.name));
+      xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable) return;
+        const percent = Math.round((100 * event.loaded) / event.total);
+        bar.value = percent;
+        stage.textContent = `Uploading ${percent}% of ${humanSize(event.total)}`;
+      });
+      xhr.addEventListener("load", () => {
+        if (xhr.status === 201) {
+          const holder = document.createElement("ol");
+          holder.innerHTML = xhr.responseText;
+          const fresh = holder.querySelector(".operation");
+          if (fresh) {
+            fresh.removeAttribute("hx-swap-oob");
+            row.replaceWith(fresh);
+            htmx.process(fresh);
+          }
+          htmx.trigger(document.body, "media-changed");
+        } else {
+          failRow(row, xhr.responseText || `The upload failed (HTTP ${xhr.status}).`);
+        }
+        resolve();
+      });
+      xhr.addEventListener("error", () => { failRow(row, "The connection dropped during the upload. Try again."); resolve(); });
+      xhr.addEventListener("abort", () => { failRow(row, "The upload was cancelled."); resolve(); });
+      stage.textContent = "Uploading 0%";
+      xhr.send(file);
+    });
+  }
+
+  function setUpUploads() {
+    const input = document.getElementById("upload-input");
+    if (input) {
+      input.addEventListener("change", () => { queueFiles(Array.from(input.files)); input.value = ""; });
+      const form = document.getElementById("upload-form");
+      if (form) form.classList.add("js-ready");
+    }
+    const overlay = document.getElementById("drop-overlay");
+    if (!overlay || !document.getElementById("upload-form")) return;
+    let depth = 0;
+    const carriesFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types || []).includes("Files");
+    document.addEventListener("dragenter", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault(); depth += 1; overlay.hidden = false;
+    });
+    document.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault(); event.dataTransfer.dropEffect = "copy";
+    });
+    document.addEventListener("dragleave", (event) => {
+      if (!carriesFiles(event)) return;
+      depth = Math.max(0, depth - 1); if (depth === 0) overlay.hidden = true;
+    });
+    document.addEventListener("drop", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault(); depth = 0; overlay.hidden = true;
+      queueFiles(Array.from(event.dataTransfer.files));
+    });
+  }
+
+  // ---- the details dialog -------------------------------------------------------------------
+  function currentDialog() { return document.getElementById("details-dialog"); }
+
+  function closeDialog(fromHistory) {
+    const dialog = currentDialog();
+    if (!dialog) return;
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    if (!fromHistory && state.openedWithPush) history.back();
+    state.openedWithPush = false;
+  }
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id !== "dialog-root") return;
+    const dialog = currentDialog();
+    if (!dialog) return;
+    state.openedWithPush = location.pathname === dialog.dataset.url;
+    dialog.addEventListener("close", () => closeDialog(false), { once: true });
+    dialog.addEventListener("click", (clickEvent) => { if (clickEvent.target === dialog) closeDialog(false); });
+    dialog.showModal();
+  });
+
+  document.addEventListener("close-dialog", () => closeDialog(false));
+
+  document.addEventListener("htmx:historyRestore", () => {
+    closeDialog(true);
+    // A restored snapshot can be older than the data: fetch the results again.
+    htmx.trigger(document.body, "media-changed");
+  });
+
+  // ---- live progress: websocket, else polling -----------------------------------------------
+  function setConnection(open) {
+    state.socketOpen = open;
+    const label = document.getElementById("connection-state");
+    if (label) { label.textContent = open ? "live" : "polling"; label.classList.toggle("offline", !open); }
+  }
+
+  document.addEventListener("htmx:wsOpen", () => setConnection(true));
+  document.addEventListener("htmx:wsClose", () => setConnection(false));
+  document.addEventListener("htmx:wsError", () => setConnection(false));
+
+  document.addEventListener("htmx:wsAfterMessage", (event) => {
+    showPanelIfBusy();
+    if (String(event.detail.message).includes('data-status="succeeded"')) htmx.trigger(document.body, "media-changed");
+  });
+
+  // A row for an operation this page has not shown yet (another tab, a reload): add it.
+  document.addEventListener("htmx:oobErrorNoTarget", (event) => {
+    const content = event.detail.content;
+    if (content && content.classList && content.classList.contains("operation") && operationList()) {
+      content.removeAttribute("hx-swap-oob");
+      operationList().prepend(content);
+      htmx.process(content);
+      showPanel();
+    }
+  });
+
+  function showPanelIfBusy() {
+    const list = operationList();
+    if (list && list.children.length) showPanel();
+  }
+
+  function busy() {
+    const list = operationList();
+    return !!list && !!list.querySelector('[data-status="queued"], [data-status="running"]');
+  }
+
+  // ---- the rest -----------------------------------------------------------------------------
+  document.addEventListener("htmx:responseError", (event) => {
+    const text = (event.detail.xhr && event.detail.xhr.responseText) || "";
+    const plain = text && !text.trim().startsWith("<") ? text : "Something went wrong. Please try again.";
+    toast(plain, "error");
+  });
+  document.addEventListener("htmx:sendError", () => toast("The server could not be reached. Check your connection.", "error"));
+
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-action], .toast-close, .toast button");
+    if (!target) return;
+    if (target.classList.contains("toast-close")) { target.closest(".toast").remove(); return; }
+    if (target.closest(".toast") && target.hasAttribute("hx-post")) { setTimeout(() => target.closest(".toast")?.remove(), 300); return; }
+    const action = target.dataset.action;
+    if (action === "close-dialog") closeDialog(false);
+    if (action === "clear-finished") {
+      operationList().querySelectorAll('[data-status="succeeded"], [data-status="failed"], [data-status="cancelled"]').forEach((row) => row.remove());
+      if (!operationList().children.length) document.getElementById("upload-panel").classList.add("is-empty");
+    }
+  });
+
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest(".panel-toggle");
+    if (!toggle) return;
+    const panel = document.getElementById("upload-panel");
+    const collapsed = panel.classList.toggle("is-collapsed");
+    toggle.setAttribute("aria-expanded", String(!collapsed));
+    toggle.setAttribute("aria-label", collapsed ? "Expand uploads" : "Collapse uploads");
+  });
+
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target.closest("input, textarea, select, [contenteditable]");
+    if (event.key === "/" && !typing && !currentDialog()) {
+      const search = document.getElementById("search");
+      if (search) { event.preventDefault(); search.focus(); }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.documentElement.classList.add("js");
+    setUpUploads();
+    document.querySelectorAll("#toasts .toast").forEach(scheduleToastRemoval);
+    new MutationObserver(() => document.querySelectorAll("#toasts .toast").forEach(scheduleToastRemoval))
+      .observe(document.getElementById("toasts"), { childList: true });
+  });
+
+  window.mediamgr = { shouldPoll: () => !state.socketOpen && busy(), toast };
+})();
