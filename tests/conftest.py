@@ -1,5 +1,6 @@
 """Fixtures: the app on a migrated SQLite or PostgreSQL database, a real Redis (REDIS_URL, else the
 embedded one), and a real RQ worker that runs queued jobs."""
+import contextvars
 import os
 import re
 import shutil
@@ -7,6 +8,8 @@ import uuid
 
 import psycopg
 import pytest
+from flask import has_app_context
+from flask.globals import _cv_app
 from rq import SimpleWorker
 
 from mediamgr import create_app, embedded_redis
@@ -129,13 +132,37 @@ def users(app):
     return ("ada@example.com", "ben@example.com", "root@example.com")
 
 
+def isolated(function, *args, **kwargs):
+    """Run `function` as a separate request or worker process would: in its own app context (own
+    `g`, own database session), not in the test's. The test's session then re-reads what changed."""
+    def run():
+        _cv_app.set(None)
+        return function(*args, **kwargs)
+
+    result = contextvars.copy_context().run(run)
+    if has_app_context():
+        db.session.expire_all()
+    return result
+
+
+class IsolatedClient:
+    """A Flask test client whose every request runs in a context of its own."""
+
+    def __init__(self, app):
+        self._client = app.test_client()
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+        return lambda *args, **kwargs: isolated(method, *args, **kwargs)
+
+
 class Browser:
     """A test client that behaves like a logged-in page: it keeps the CSRF token the page gives it."""
 
     CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
     def __init__(self, app):
-        self.client = app.test_client()
+        self.client = IsolatedClient(app)
         self.token = None
 
     def login(self, email, password=PASSWORD):
@@ -182,9 +209,12 @@ def admin(app, users):
 
 def run_jobs(app):
     """Run every queued job with a real RQ worker (SimpleWorker, burst mode) against the real Redis."""
-    with app.app_context():
-        queues = [get_queue(name) for name in ALL_QUEUES]
-        SimpleWorker(queues, connection=redis_connection.client).work(burst=True)
+    def work():
+        with app.app_context():
+            queues = [get_queue(name) for name in ALL_QUEUES]
+            SimpleWorker(queues, connection=redis_connection.client).work(burst=True)
+
+    isolated(work)
 
 
 @pytest.fixture

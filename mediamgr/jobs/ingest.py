@@ -184,7 +184,7 @@ def mark_upload_failed(operation_id, reason):
         media.failure_reason = reason
         if media.status == "processing":
             media.status = "failed"
-        record_event(media, "failed", f"Processing failed: {reason}", None, reason=reason)
+        record_event(media, "failed", f"Processing failed: {reason}", None, {"reason": reason})
     operation.stage = "failed"
     _finish(operation, "failed", error=reason)
 

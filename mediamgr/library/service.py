@@ -19,9 +19,9 @@ class EditRefused(ValueError):
     """An edit that cannot be made; the message is for the user."""
 
 
-def record_event(media, action, description, actor=None, **details):
+def record_event(media, action, description, actor=None, details=None):
     db.session.add(MediaEvent(media_id=media.id, owner_id=media.owner_id, actor_id=actor.id if actor else None,
-                              media_name=media.name, action=action, description=description, details=details))
+                              media_name=media.name, action=action, description=description, details=details or {}))
 
 
 def normalize_tag(raw):
@@ -52,7 +52,7 @@ def rename_media(media, new_stem, actor):
     old_name = media.name
     media.name = new_name
     media.refresh_search_text()
-    record_event(media, "renamed", f"Renamed from “{old_name}” to “{new_name}”", actor, old=old_name, new=new_name)
+    record_event(media, "renamed", f"Renamed from “{old_name}” to “{new_name}”", actor, {"old": old_name, "new": new_name})
     return True
 
 
@@ -69,7 +69,7 @@ def update_details(media, description, category, actor):
         return False
     for field, value in changed.items():
         setattr(media, field, value)
-    record_event(media, "updated", "Changed " + " and ".join(changed), actor, **changed)
+    record_event(media, "updated", "Changed " + " and ".join(changed), actor, changed)
     return True
 
 
@@ -91,7 +91,7 @@ def add_tags(media, names, actor):
         raise EditRefused(f"A file can have at most {MAX_TAGS_PER_FILE} tags.")
     media.tags.extend(_tags_named(media.owner_id, new))
     media.refresh_search_text()
-    record_event(media, "tagged", "Added tag " + ", ".join(f"“{name}”" for name in new), actor, added=new)
+    record_event(media, "tagged", "Added tag " + ", ".join(f"“{name}”" for name in new), actor, {"added": new})
     return True
 
 
@@ -101,7 +101,7 @@ def remove_tag(media, name, actor):
         return False
     media.tags = kept
     media.refresh_search_text()
-    record_event(media, "tagged", f"Removed tag “{name}”", actor, removed=[name])
+    record_event(media, "tagged", f"Removed tag “{name}”", actor, {"removed": [name]})
     return True
 
 
@@ -127,7 +127,8 @@ def delete_permanently(media, actor):
     """Delete the row; returns the storage keys that no other row uses, to remove after the commit."""
     if not media.in_trash:
         raise EditRefused("Only files in the trash can be deleted permanently.")
-    record_event(media, "deleted", "Deleted permanently", actor, size_bytes=media.size_bytes, sha256=media.sha256)
+    record_event(media, "deleted", "Deleted permanently", actor,
+                 {"size_bytes": media.size_bytes, "sha256": media.sha256})
     keys = [key for key in (media.storage_key, media.thumbnail_key) if key]
     db.session.delete(media)
     db.session.flush()

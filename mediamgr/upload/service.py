@@ -39,7 +39,7 @@ def accept_staged_file(user, staged):
                           media=media)
     db.session.add_all([media, operation])
     db.session.flush()
-    record_event(media, "uploaded", f"Uploaded “{name}”", user, size_bytes=staged.size, mime_type=mime)
+    record_event(media, "uploaded", f"Uploaded “{name}”", user, {"size_bytes": staged.size, "mime_type": mime})
     try:
         staged.move_to(staging_path(operation.id))
         operation.details = {"staging": str(staged.path)}
