@@ -35,8 +35,9 @@ def create_app(config=None):
 
     _init_extensions(app)
     _register_blueprints(app)
-    from . import errors, templating
+    from . import errors, security, templating
     errors.init_app(app)
+    security.init_app(app)
     templating.init_app(app)
     return app
 

@@ -7,6 +7,7 @@
   const UPLOAD_URL = "/media/upload";
   const PARALLEL_UPLOADS = 3;
   const TOAST_SECONDS = 8;
+  const POLL_SECONDS = 3;
 
   const state = { socketOpen: false, queue: [], running: 0, counter: 0, openedWithPush: false };
 
@@ -242,6 +243,12 @@
     return !!list && !!list.querySelector('[data-status="queued"], [data-status="running"]');
   }
 
+  // Without a websocket, ask for the same fragments every few seconds while work is under way.
+  function pollWhileOffline() {
+    const panel = document.getElementById("upload-panel");
+    if (panel && !state.socketOpen && busy()) htmx.ajax("GET", panel.dataset.pollUrl, { source: panel, swap: "none" });
+  }
+
   // ---- the rest -----------------------------------------------------------------------------
   document.addEventListener("htmx:responseError", (event) => {
     const text = (event.detail.xhr && event.detail.xhr.responseText) || "";
@@ -284,9 +291,10 @@
     document.documentElement.classList.add("js");
     setUpUploads();
     document.querySelectorAll("#toasts .toast").forEach(scheduleToastRemoval);
+    setInterval(pollWhileOffline, POLL_SECONDS * 1000);
     new MutationObserver(() => document.querySelectorAll("#toasts .toast").forEach(scheduleToastRemoval))
       .observe(document.getElementById("toasts"), { childList: true });
   });
 
-  window.mediamgr = { shouldPoll: () => !state.socketOpen && busy(), toast };
+  window.mediamgr = { toast };
 })();

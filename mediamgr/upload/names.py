@@ -13,15 +13,14 @@ def sanitize_filename(raw, fallback="untitled"):
     """A single-line file name without path parts, control or bidi characters, within MAX_NAME_LENGTH."""
     text = unicodedata.normalize("NFC", raw or "")
     text = re.split(r"[/\\]", text)[-1]
-    text = "".join(" " if ch in "\t\r\n" else ch for ch in text
-                   if ord(ch) not in _INVISIBLE and unicodedata.category(ch) != "Cc")
+    text = "".join(" " if ch in "\t\r\n" else ch for ch in text)
+    text = "".join(ch for ch in text if ord(ch) not in _INVISIBLE and unicodedata.category(ch) != "Cc")
     text = re.sub(r"\s+", " ", text).strip().lstrip(".").strip()
-    if not text:
-        return fallback
     stem, ext = split_extension(text)
-    if len(text) > MAX_NAME_LENGTH:
-        text = stem[: MAX_NAME_LENGTH - len(ext)].rstrip() + ext
-    return text
+    stem = stem.rstrip()
+    if not stem:
+        return fallback if not ext else fallback.rsplit(".", 1)[0] + ext
+    return stem[: MAX_NAME_LENGTH - len(ext)].rstrip() + ext
 
 
 def split_extension(name):
