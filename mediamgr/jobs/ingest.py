@@ -10,7 +10,6 @@ from pathlib import Path
 from rq import get_current_job
 
 from ..extensions import db
-from ..library.models import MediaFile
 from ..library.service import record_event
 from ..progress.models import Operation
 from ..progress.publisher import ProgressReporter, operation_event, publish

@@ -1,0 +1,97 @@
+"""Helpers shared by the tests: configuration, a logged-in test browser, and running queued jobs."""
+import contextvars
+import re
+import uuid
+
+from flask import has_app_context
+from flask.globals import _cv_app
+from rq import SimpleWorker
+
+from mediamgr.extensions import db, redis_connection
+from mediamgr.jobs.queues import ALL_QUEUES, get_queue
+
+PASSWORD = "correct-horse-battery"
+
+
+def base_config(tmp_path, redis_url, database_uri):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "REDIS_URL": redis_url,
+        "REDIS_NAMESPACE": f"mmtest-{uuid.uuid4().hex[:12]}",
+        "STORAGE_BACKEND": "local",
+        "STORAGE_ROOT": str(tmp_path / "storage"),
+        "STAGING_DIR": str(tmp_path / "staging"),
+    }
+
+
+def isolated(function, *args, **kwargs):
+    """Run `function` as a separate request or worker process would: in its own app context (own
+    `g`, own database session), not in the test's. The test's session then re-reads what changed."""
+    def run():
+        _cv_app.set(None)
+        return function(*args, **kwargs)
+
+    result = contextvars.copy_context().run(run)
+    if has_app_context():
+        db.session.expire_all()
+    return result
+
+
+class IsolatedClient:
+    """A Flask test client whose every request runs in a context of its own."""
+
+    def __init__(self, app):
+        self._client = app.test_client()
+
+    def __getattr__(self, name):
+        method = getattr(self._client, name)
+        return lambda *args, **kwargs: isolated(method, *args, **kwargs)
+
+
+class Browser:
+    """A test client that behaves like a logged-in page: it keeps the CSRF token the page gives it."""
+
+    CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+    def __init__(self, app):
+        self.client = IsolatedClient(app)
+        self.token = None
+
+    def login(self, email, password=PASSWORD):
+        page = self.client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.token = self.CSRF.search(self.client.get("/media").get_data(as_text=True)).group(1)
+        return self
+
+    def headers(self, htmx=True, **extra):
+        headers = {"X-CSRFToken": self.token}
+        if htmx:
+            headers["HX-Request"] = "true"
+        headers.update(extra)
+        return headers
+
+    def get(self, url, htmx=False, **kwargs):
+        return self.client.get(url, headers={"HX-Request": "true"} if htmx else {}, **kwargs)
+
+    def post(self, url, data=None, htmx=True, **kwargs):
+        return self.client.post(url, data=data or {}, headers=self.headers(htmx), **kwargs)
+
+    def upload(self, name, content):
+        return self.client.post("/media/upload", data=content, headers=self.headers(
+            htmx=False, **{"X-Filename": name, "Content-Type": "application/octet-stream",
+                           "X-Requested-With": "XMLHttpRequest"}))
+
+
+def run_jobs(app):
+    """Run every queued job with a real RQ worker (SimpleWorker, burst mode) against the real Redis."""
+    def work():
+        with app.app_context():
+            queues = [get_queue(name) for name in ALL_QUEUES]
+            SimpleWorker(queues, connection=redis_connection.client).work(burst=True)
+
+    isolated(work)
