@@ -23,10 +23,11 @@ def get_queue(name, connection=None):
 
 def enqueue_upload_processing(operation):
     """Queue the job that stores, probes and thumbnails an upload; call after its rows are committed."""
+    intervals = current_app.config.get("UPLOAD_RETRY_INTERVALS", [5, 30, 120])
     try:
         job = get_queue(UPLOADS).enqueue(
             "mediamgr.jobs.ingest.process_upload", operation.id,
-            retry=Retry(max=3, interval=[5, 30, 120]), job_timeout=6 * 3600, result_ttl=3600, failure_ttl=7 * 86400,
+            retry=Retry(max=len(intervals), interval=intervals), job_timeout=6 * 3600, result_ttl=3600, failure_ttl=7 * 86400,
             on_failure=Callback("mediamgr.jobs.ingest.upload_job_failed"),
             description=f"process upload operation {operation.id}")
     except redis.RedisError:

@@ -1,4 +1,5 @@
 """Local-disk storage under STORAGE_ROOT, served through signed URLs by the /files route."""
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -28,9 +29,9 @@ class LocalStorage(Storage):
 
     def put_file(self, key, path, content_type, progress=None):
         target = self.path_for(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(path, partial)  # same filesystem: no bytes to copy
                 done = os.path.getsize(partial)
@@ -38,7 +39,8 @@ class LocalStorage(Storage):
                 done = self._copy(path, partial, progress)
             os.replace(partial, target)
         except OSError as error:
-            partial.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
             raise StorageError(f"could not write to local storage: {error.strerror or error}") from error
         if progress:
             progress(done)
