@@ -29,9 +29,9 @@ def create_app(config=None):
         SOCK_SERVER_OPTIONS={"ping_interval": 25},
     )
     app.config.update(config or {})
-    if not app.config["REDIS_URL"]:
+    if not app.config["REDIS_URL"]:  # the embedded Redis that `make run` starts (mediamgr.runner)
         from . import embedded_redis
-        app.config["REDIS_URL"] = embedded_redis.ensure_running(instance_path / "redis")
+        app.config["REDIS_URL"] = embedded_redis.url_for(instance_path / "redis")
 
     _init_extensions(app)
     _register_blueprints(app)

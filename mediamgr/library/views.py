@@ -1,5 +1,7 @@
 """What the library's views render: the details context and the answers after an edit."""
-from flask import current_app, flash, make_response, redirect, render_template, url_for
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
@@ -61,6 +63,14 @@ def after_removal(media, message, undo_url=None, back="library.index"):
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for(back))
+    current_path = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    if current_path == url_for("library.details", media_id=media.id):  # the full details page: leave it
+        flash(message, "success")
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url_for(back)
+        return response
+    on_trash_page = current_path == url_for("library.trash_index")
+    remove_ids = [f"trash-{media.id}"] if on_trash_page else ([f"media-{media.id}"] if media.in_trash else [])
     response = make_response(render_template("library/_removed.html", media=media, message=message,
-                                             undo_url=undo_url))
+                                             undo_url=undo_url, remove_ids=remove_ids))
     return trigger(response, "close-dialog")

@@ -131,3 +131,15 @@ def test_deleting_one_of_two_identical_files_keeps_the_shared_bytes(ada, worker,
 def test_edits_without_javascript_redirect_back_to_the_details_page(ada, video):
     response = ada.post(f"/media/{video.id}/rename", {"name": "No JS", "csrf_token": ada.token}, htmx=False)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/media/{video.id}")
+
+
+def test_trashing_from_the_full_details_page_goes_back_to_the_library(ada, video):
+    response = ada.client.post(f"/media/{video.id}/trash", headers=ada.headers(**{"HX-Current-URL": f"http://localhost/media/{video.id}"}))
+    assert response.headers["HX-Redirect"] == "/media"
+    assert "moved to trash" in ada.get("/media").get_data(as_text=True)
+
+
+def test_restoring_on_the_trash_page_removes_its_row(ada, video):
+    ada.post(f"/media/{video.id}/trash")
+    response = ada.client.post(f"/media/{video.id}/restore", headers=ada.headers(**{"HX-Current-URL": "http://localhost/media/trash"}))
+    assert f'id="trash-{video.id}" hx-swap-oob="delete"' in response.get_data(as_text=True)
