@@ -151,7 +151,8 @@ def retry(media_id):
         retry_upload(latest_upload_operation(media))
     except EditRefused as refusal:
         return after_edit(media, str(refusal), 409)
-    return trigger(after_edit(media, "Processing again…"), "media-changed") if is_htmx() else after_edit(media, "Processing again…")
+    response = after_edit(media, "Processing again…")
+    return trigger(response, "media-changed") if is_htmx() else response
 
 
 @bp.get("/media/trash")

@@ -53,6 +53,8 @@ def after_edit(media, message, status=200, **forms):
     if not is_htmx():
         flash(message, "error" if status >= 400 else "success")
         return redirect(url_for("library.details", media_id=media.id))
+    if status >= 400 and status != 422:  # refused outright: the page shows the message as a toast
+        return message, status, {"Content-Type": "text/plain; charset=utf-8"}
     html = render_template("library/_details_body.html", **details_context(media, **forms), toast=message,
                            oob_card=True)
     return make_response(html, status)
