@@ -25,6 +25,7 @@ def _safe_next(target):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The login form; a wrong email or password says so without telling which."""
     if current_user.is_authenticated:
         return redirect(url_for("library.index"))
     form = LoginForm()
@@ -40,6 +41,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """End the session."""
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -47,6 +49,7 @@ def logout():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """Sign up as an instructor (when REGISTRATION_OPEN)."""
     if not current_app.config["REGISTRATION_OPEN"]:
         abort(404)
     form = RegisterForm()

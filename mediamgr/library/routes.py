@@ -55,6 +55,7 @@ def details(media_id):
 @bp.post("/media/<int:media_id>/rename")
 @login_required
 def rename(media_id):
+    """Rename a file (the extension stays); answers with the dialog body and the card."""
     media = get_owned_or_404(MediaFile, media_id)
     form = RenameForm()
     try:
@@ -71,6 +72,7 @@ def rename(media_id):
 @bp.post("/media/<int:media_id>/details")
 @login_required
 def update(media_id):
+    """Save the description and category."""
     media = get_owned_or_404(MediaFile, media_id)
     form = DetailsForm()
     try:
@@ -86,6 +88,7 @@ def update(media_id):
 @bp.post("/media/<int:media_id>/tags")
 @login_required
 def tag(media_id):
+    """Add one or more comma-separated tags."""
     media = get_owned_or_404(MediaFile, media_id)
     form = TagForm()
     names = parse_tags(form.tags.data) if form.validate() else []
@@ -102,6 +105,7 @@ def tag(media_id):
 @bp.post("/media/<int:media_id>/tags/remove")
 @login_required
 def untag(media_id):
+    """Remove one tag."""
     media = get_owned_or_404(MediaFile, media_id)
     name = request.form.get("tag", "")
     removed = remove_tag(media, name, current_user)
@@ -112,6 +116,7 @@ def untag(media_id):
 @bp.post("/media/<int:media_id>/trash")
 @login_required
 def trash(media_id):
+    """Move a file to the trash; the toast offers Undo."""
     media = get_owned_or_404(MediaFile, media_id)
     trash_media(media, current_user)
     db.session.commit()
@@ -122,6 +127,7 @@ def trash(media_id):
 @bp.post("/media/<int:media_id>/restore")
 @login_required
 def restore(media_id):
+    """Bring a file back from the trash (also the toast's Undo)."""
     media = get_owned_or_404(MediaFile, media_id)
     restore_media(media, current_user)
     db.session.commit()
@@ -132,6 +138,7 @@ def restore(media_id):
 @bp.post("/media/<int:media_id>/delete")
 @login_required
 def delete(media_id):
+    """Delete a trashed file for good; its stored bytes go once the rows are committed."""
     media = get_owned_or_404(MediaFile, media_id)
     try:
         keys = delete_permanently(media, current_user)

@@ -16,6 +16,7 @@ from .sniff import RejectedFile
 @bp.post("/media/upload")
 @login_required
 def upload_files():
+    """One raw file (the page's script) or a multipart form of files (no JavaScript)."""
     if request.mimetype == "multipart/form-data":
         return _upload_form()
     return _upload_body()
