@@ -52,21 +52,31 @@ def details(media_id):
     return page_or_fragment("library/details_page.html", "library/_details_dialog.html", **details_context(media))
 
 
+def _save_edit(media, form, field, change, message):
+    """Validate `form`, make the `change()`, commit, answer with `message(changed)`.
+
+    A refusal shows the form again with the reason under `field` (422)."""
+    try:
+        if not form.validate():
+            raise EditRefused(next(iter(form.errors.values()))[0])
+        changed = change(form)
+    except EditRefused as refusal:
+        form[field].errors = [str(refusal)]
+        return after_edit(media, str(refusal), 422, **{_FORM_SLOTS[type(form)]: form})
+    db.session.commit()
+    return after_edit(media, message(changed))
+
+
+_FORM_SLOTS = {RenameForm: "rename_form", DetailsForm: "details_form", TagForm: "tag_form"}
+
+
 @bp.post("/media/<int:media_id>/rename")
 @login_required
 def rename(media_id):
     """Rename a file (the extension stays); answers with the dialog body and the card."""
     media = get_owned_or_404(MediaFile, media_id)
-    form = RenameForm()
-    try:
-        if not form.validate():
-            raise EditRefused(next(iter(form.errors.values()))[0])
-        changed = rename_media(media, form.name.data, current_user)
-    except EditRefused as refusal:
-        form.name.errors = [str(refusal)]
-        return after_edit(media, str(refusal), 422, rename_form=form)
-    db.session.commit()
-    return after_edit(media, f"Renamed to “{media.name}”." if changed else "The name is unchanged.")
+    return _save_edit(media, RenameForm(), "name", lambda form: rename_media(media, form.name.data, current_user),
+                      lambda changed: f"Renamed to “{media.name}”." if changed else "The name is unchanged.")
 
 
 @bp.post("/media/<int:media_id>/details")
@@ -74,15 +84,9 @@ def rename(media_id):
 def update(media_id):
     """Save the description and category."""
     media = get_owned_or_404(MediaFile, media_id)
-    form = DetailsForm()
-    try:
-        if not form.validate():
-            raise EditRefused(next(iter(form.errors.values()))[0])
-        changed = update_details(media, form.description.data, form.category.data, current_user)
-    except EditRefused as refusal:
-        return after_edit(media, str(refusal), 422, details_form=form)
-    db.session.commit()
-    return after_edit(media, "Details saved." if changed else "Nothing to save.")
+    return _save_edit(media, DetailsForm(), "description",
+                      lambda form: update_details(media, form.description.data, form.category.data, current_user),
+                      lambda changed: "Details saved." if changed else "Nothing to save.")
 
 
 @bp.post("/media/<int:media_id>/tags")
@@ -90,16 +94,15 @@ def update(media_id):
 def tag(media_id):
     """Add one or more comma-separated tags."""
     media = get_owned_or_404(MediaFile, media_id)
-    form = TagForm()
-    names = parse_tags(form.tags.data) if form.validate() else []
-    try:
+
+    def add(form):
+        names = parse_tags(form.tags.data)
         if not names:
             raise EditRefused("Type a tag to add.")
-        add_tags(media, names, current_user)
-    except EditRefused as refusal:
-        return after_edit(media, str(refusal), 422, tag_form=form)
-    db.session.commit()
-    return after_edit(media, "Tags added.")
+        return add_tags(media, names, current_user)
+
+    return _save_edit(media, TagForm(), "tags", add,
+                      lambda changed: "Tags added." if changed else "Those tags are already on this file.")
 
 
 @bp.post("/media/<int:media_id>/tags/remove")
