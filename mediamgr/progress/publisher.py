@@ -6,6 +6,7 @@ operation's latest state for pages and sockets that (re)connect later.
 """
 import json
 import logging
+import threading
 import time
 
 import redis
@@ -19,12 +20,12 @@ STATE_TTL_SECONDS = 86400
 MIN_INTERVAL_SECONDS = 0.1  # at most 10 events per second per operation
 
 
-def channel_for(user_id):
-    return f"{current_app.config['REDIS_NAMESPACE']}:progress:{user_id}"
+def channel_for(user_id, namespace=None):
+    return f"{namespace or current_app.config['REDIS_NAMESPACE']}:progress:{user_id}"
 
 
-def _state_key(operation_id):
-    return f"{current_app.config['REDIS_NAMESPACE']}:operation:{operation_id}"
+def _state_key(operation_id, namespace=None):
+    return f"{namespace or current_app.config['REDIS_NAMESPACE']}:operation:{operation_id}"
 
 
 def operation_event(operation, **overrides):
@@ -38,11 +39,15 @@ def operation_event(operation, **overrides):
 
 def publish(user_id, event):
     """Send one event to the user's channel and keep it as the operation's latest state."""
+    _send(redis_connection.client, current_app.config["REDIS_NAMESPACE"], user_id, event)
+
+
+def _send(client, namespace, user_id, event):
     data = json.dumps(event)
     try:
-        pipe = redis_connection.client.pipeline(transaction=False)
-        pipe.set(_state_key(event["id"]), data, ex=STATE_TTL_SECONDS)
-        pipe.publish(channel_for(user_id), data)
+        pipe = client.pipeline(transaction=False)
+        pipe.set(_state_key(event["id"], namespace), data, ex=STATE_TTL_SECONDS)
+        pipe.publish(channel_for(user_id, namespace), data)
         pipe.execute()
     except redis.RedisError:
         log.warning("progress event for operation %s not delivered: Redis unavailable", event["id"])
@@ -69,22 +74,27 @@ class ProgressReporter:
     """Publishes an operation's events, dropping those that come faster than 10 a second.
 
     An event that must not be lost (a new stage, the end) waits out the interval instead. It works
-    from a snapshot of the row (sync) so that a long transfer holds no database transaction open.
+    from a snapshot of the row (sync) so that a long transfer holds no database transaction open,
+    and it may be called from a transfer's own threads, which have no app context.
     """
 
     def __init__(self, operation):
         self._state = operation_event(operation)
         self._last = 0.0
+        self._lock = threading.Lock()
+        self._client = redis_connection.client
+        self._namespace = current_app.config["REDIS_NAMESPACE"]
 
     def sync(self, operation):
         self._state = operation_event(operation)
 
     def report(self, must_deliver=True, **overrides):
-        wait = self._last + MIN_INTERVAL_SECONDS - time.monotonic()
-        if wait > 0:
-            if not must_deliver:
-                return False
-            time.sleep(wait)
-        publish(self._state["owner_id"], {**self._state, **overrides})
-        self._last = time.monotonic()
-        return True
+        with self._lock:
+            wait = self._last + MIN_INTERVAL_SECONDS - time.monotonic()
+            if wait > 0:
+                if not must_deliver:
+                    return False
+                time.sleep(wait)
+            _send(self._client, self._namespace, self._state["owner_id"], {**self._state, **overrides})
+            self._last = time.monotonic()
+            return True

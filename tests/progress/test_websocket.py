@@ -126,7 +126,7 @@ def test_progress_events_are_throttled_to_ten_per_second(sqlite_app, monkeypatch
     from mediamgr.progress.models import Operation
 
     sent = []
-    monkeypatch.setattr(publisher, "publish", lambda user_id, event: sent.append(event))
+    monkeypatch.setattr(publisher, "_send", lambda client, namespace, user_id, event: sent.append(event))
     reporter = publisher.ProgressReporter(Operation(id=1, owner_id=1, kind="upload", title="x", status="running",
                                                     stage="transferring", total=100, processed=0, failed=0))
     import time
@@ -134,3 +134,28 @@ def test_progress_events_are_throttled_to_ten_per_second(sqlite_app, monkeypatch
     while time.monotonic() - start < 0.5:
         reporter.report(must_deliver=False, processed=1)
     assert 4 <= len(sent) <= 6
+
+
+def test_progress_can_be_reported_from_a_transfers_own_threads(sqlite_app):
+    """boto3 calls the progress callback on its worker threads, which have no app context."""
+    import threading
+
+    from mediamgr.progress import publisher
+    from mediamgr.progress.models import Operation
+
+    operation = Operation(id=42, owner_id=1, kind="upload", title="x", status="running", stage="transferring",
+                          total=100, processed=0, failed=0)
+    reporter = publisher.ProgressReporter(operation)
+    errors = []
+
+    def transfer_thread():
+        try:
+            reporter.report(processed=50)
+        except Exception as error:  # the assertion below names it
+            errors.append(error)
+
+    thread = threading.Thread(target=transfer_thread)
+    thread.start()
+    thread.join()
+    assert errors == []
+    assert publisher.latest_states([operation])[42]["processed"] == 50
