@@ -12,4 +12,5 @@ threads = int(os.environ.get("WEB_THREADS", "64"))
 timeout = 120  # gthread's heartbeat comes from the main thread: long sockets and uploads are fine
 graceful_timeout = 10
 keepalive = 5
+control_socket_disable = True  # one shared ~/.gunicorn socket would clash between instances
 accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in ("1", "true", "yes") else None

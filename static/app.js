@@ -128,7 +128,9 @@
           const holder = document.createElement("ol");
           holder.innerHTML = xhr.responseText;
           const fresh = holder.querySelector(".operation");
-          if (fresh) {
+          if (fresh && document.getElementById(fresh.id)) {
+            row.remove();  // the websocket already brought this operation's row
+          } else if (fresh) {
             fresh.removeAttribute("hx-swap-oob");
             row.replaceWith(fresh);
             htmx.process(fresh);
@@ -222,17 +224,6 @@
     if (String(event.detail.message).includes('data-status="succeeded"')) htmx.trigger(document.body, "media-changed");
   });
 
-  // A row for an operation this page has not shown yet (another tab, a reload): add it.
-  document.addEventListener("htmx:oobErrorNoTarget", (event) => {
-    const content = event.detail.content;
-    if (content && content.classList && content.classList.contains("operation") && operationList()) {
-      content.removeAttribute("hx-swap-oob");
-      operationList().prepend(content);
-      htmx.process(content);
-      showPanel();
-    }
-  });
-
   function showPanelIfBusy() {
     const list = operationList();
     if (list && list.children.length) showPanel();
@@ -248,6 +239,29 @@
     const panel = document.getElementById("upload-panel");
     if (panel && !state.socketOpen && busy()) htmx.ajax("GET", panel.dataset.pollUrl, { source: panel, swap: "none" });
   }
+
+  // Progress fragments name elements by id. A row this page has not shown yet (another tab, a
+  // reload) is added at the top of the panel; a card that is not in the grid now is dropped.
+  htmx.defineExtension("progress-fragments", {
+    transformResponse(text) {
+      const template = document.createElement("template");
+      template.innerHTML = text;
+      for (const element of Array.from(template.content.children)) {
+        if (!element.id || !element.hasAttribute("hx-swap-oob") || document.getElementById(element.id)) continue;
+        if (element.classList.contains("operation")) {
+          // A positional out-of-band swap inserts an element's children: wrap the row.
+          const wrapper = document.createElement("div");
+          wrapper.setAttribute("hx-swap-oob", "afterbegin:#operation-list");
+          element.removeAttribute("hx-swap-oob");
+          element.replaceWith(wrapper);
+          wrapper.appendChild(element);
+        } else {
+          element.remove();
+        }
+      }
+      return template.innerHTML;
+    },
+  });
 
   // ---- the rest -----------------------------------------------------------------------------
   document.addEventListener("htmx:responseError", (event) => {

@@ -65,13 +65,12 @@ def after_removal(media, message, undo_url=None, back="library.index"):
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for(back))
-    current_path = urlsplit(request.headers.get("HX-Current-URL", "")).path
-    if current_path == url_for("library.details", media_id=media.id):  # the full details page: leave it
+    if request.headers.get("X-Details-Page") == "true":  # the full details page, not the dialog: leave it
         flash(message, "success")
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url_for(back)
         return response
-    on_trash_page = current_path == url_for("library.trash_index")
+    on_trash_page = urlsplit(request.headers.get("HX-Current-URL", "")).path == url_for("library.trash_index")
     remove_ids = [f"trash-{media.id}"] if on_trash_page else ([f"media-{media.id}"] if media.in_trash else [])
     response = make_response(render_template("library/_removed.html", media=media, message=message,
                                              undo_url=undo_url, remove_ids=remove_ids))

@@ -69,7 +69,7 @@ def active():
 def show(operation_id):
     """One operation's row (a freshly added row asks once, in case it missed an event)."""
     operation = get_owned_or_404(Operation, operation_id)
-    return render_events([latest_states([operation])[operation.id]], with_cards=False)
+    return render_events([latest_states([operation])[operation.id]])
 
 
 @bp.post("/operations/<int:operation_id>/retry")

@@ -1,0 +1,82 @@
+"""What a person does on mediamgr's pages, and where they look, for the browser tests."""
+import base64
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from helpers import PASSWORD
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+# The two instructors the live server starts with (other tests make their own, with empty libraries).
+INSTRUCTOR = "instructor@example.com"
+SECOND_INSTRUCTOR = "instructor2@example.com"
+
+
+def log_in(page, email, password=PASSWORD):
+    """Through the login form; ends on the library page."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Media library")).to_be_visible()
+    page.wait_for_load_state()  # the heading shows before the page's scripts run: dropped files would go nowhere
+
+
+def choose_files(page, files):
+    """Pick files with the "Upload files" button; `files` maps names to bytes."""
+    page.get_by_label("Upload files").set_input_files(
+        [{"name": name, "mimeType": "application/octet-stream", "buffer": content} for name, content in files.items()])
+
+
+def drop_files(page, files):
+    """Drag files from the desktop and drop them on the page (the page listens on document)."""
+    page.evaluate("""(files) => {
+        const transfer = new DataTransfer();
+        for (const [name, encoded] of files) {
+            const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], name));
+        }
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            document.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: transfer}));
+        }
+    }""", [[name, base64.b64encode(content).decode()] for name, content in files.items()])
+
+
+def upload_row(page, name):
+    """A file's row in the upload panel."""
+    return page.locator("#operation-list > li").filter(has=page.get_by_text(name, exact=True))
+
+
+def card(page, name):
+    """A file's card in the library grid."""
+    return page.locator("[data-media-id]").filter(has=page.locator(".card-name").get_by_text(name, exact=True))
+
+
+def cards(page):
+    return page.locator("[data-media-id]")
+
+
+def card_names(page):
+    return page.locator("[data-media-id] .card-name")
+
+
+def upload_and_wait(page, files):
+    """Upload files with the button and wait until each one's card says Ready."""
+    choose_files(page, files)
+    for name in files:
+        expect(card(page, name).locator(".status-badge")).to_have_text("Ready")
+
+
+def open_details(page, name):
+    card(page, name).get_by_role("link").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def screenshot(page, name):
+    """A full-page screenshot under test-artifacts/browser/ (gitignored), to look at after the run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path
