@@ -19,7 +19,11 @@ STAGE_PERCENT = {"queued": 0, "stored": 2, "transferring": 5, "retrying": 5, "pr
 
 
 def human_size(size_bytes):
-    return humanize.naturalsize(size_bytes or 0, format="%.1f") if size_bytes is not None else ""
+    if size_bytes is None:
+        return ""
+    if size_bytes < 1000:
+        return "1 byte" if size_bytes == 1 else f"{size_bytes} bytes"
+    return humanize.naturalsize(size_bytes, format="%.1f")
 
 
 def human_when(moment):
@@ -57,7 +61,9 @@ def stage_percent(event):
 
 
 def init_app(app):
-    app.jinja_env.filters.update(human_size=human_size, human_when=human_when, iso_time=iso_time,
+    from .upload.names import split_extension
+
+    app.jinja_env.filters.update(split_name=split_extension, human_size=human_size, human_when=human_when, iso_time=iso_time,
                                  full_time=full_time, human_duration=human_duration, stage_percent=stage_percent,
                                  intcomma=humanize.intcomma)
     app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, KIND_ICONS=KIND_ICONS, STATUS_LABELS=STATUS_LABELS,

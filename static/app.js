@@ -240,15 +240,16 @@
     if (panel && !state.socketOpen && busy()) htmx.ajax("GET", panel.dataset.pollUrl, { source: panel, swap: "none" });
   }
 
-  // Progress fragments name elements by id. A row this page has not shown yet (another tab, a
-  // reload) is added at the top of the panel; a card that is not in the grid now is dropped.
+  // Progress fragments name elements by id. A running operation this page has not shown yet
+  // (started in another tab) is added at the top of the panel; a finished operation or a card
+  // that this page does not show is dropped.
   htmx.defineExtension("progress-fragments", {
     transformResponse(text) {
       const template = document.createElement("template");
       template.innerHTML = text;
       for (const element of Array.from(template.content.children)) {
         if (!element.id || !element.hasAttribute("hx-swap-oob") || document.getElementById(element.id)) continue;
-        if (element.classList.contains("operation")) {
+        if (element.classList.contains("operation") && ["queued", "running"].includes(element.dataset.status)) {
           // A positional out-of-band swap inserts an element's children: wrap the row.
           const wrapper = document.createElement("div");
           wrapper.setAttribute("hx-swap-oob", "afterbegin:#operation-list");

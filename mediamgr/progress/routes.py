@@ -87,9 +87,9 @@ def retry(operation_id):
 
 @bp.app_context_processor
 def _panel():
-    """panel_events(): what the upload panel shows when a page loads."""
+    """panel_events(): what the upload panel shows when a page loads: the work still under way."""
     def panel_events():
         if not current_user.is_authenticated:
             return []
-        return list(latest_states(recent_operations(current_user)).values())
+        return list(latest_states(recent_operations(current_user, finished_too=False)).values())
     return {"panel_events": panel_events}

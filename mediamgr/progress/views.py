@@ -12,11 +12,13 @@ from .models import ACTIVE, Operation
 RECENT = timedelta(minutes=10)  # finished operations a (re)connecting page still gets told about
 
 
-def recent_operations(user):
-    """The user's unfinished operations and those that finished in the last few minutes."""
-    since = utcnow() - RECENT
-    query = owned(Operation, user).where(Operation.owner_id == user.id).where(
-        Operation.status.in_(ACTIVE) | (Operation.finished_at >= since)).order_by(Operation.id)
+def recent_operations(user, finished_too=True):
+    """The user's unfinished operations and (finished_too) those that finished in the last few minutes."""
+    query = owned(Operation, user).where(Operation.owner_id == user.id).order_by(Operation.id)
+    if finished_too:
+        query = query.where(Operation.status.in_(ACTIVE) | (Operation.finished_at >= utcnow() - RECENT))
+    else:
+        query = query.where(Operation.status.in_(ACTIVE))
     return list(db.session.scalars(query.limit(200)))
 
 
