@@ -44,6 +44,13 @@ def full_time(moment):
     return moment.strftime("%-d %B %Y, %H:%M UTC") if moment else ""
 
 
+def file_count(total, limit):
+    """'1 file', '2,345 files', or '1,000+ files' when counting stopped at the limit."""
+    if total > limit:
+        return f"{humanize.intcomma(limit)}+ files"
+    return "1 file" if total == 1 else f"{humanize.intcomma(total)} files"
+
+
 def human_duration(seconds):
     if seconds is None:
         return ""
@@ -61,9 +68,12 @@ def stage_percent(event):
 
 
 def init_app(app):
+    from functools import partial
+
+    from .library.queries import COUNT_LIMIT
     from .upload.names import split_extension
 
-    app.jinja_env.filters.update(split_name=split_extension, human_size=human_size, human_when=human_when, iso_time=iso_time,
+    app.jinja_env.filters.update(split_name=split_extension, file_count=partial(file_count, limit=COUNT_LIMIT), human_size=human_size, human_when=human_when, iso_time=iso_time,
                                  full_time=full_time, human_duration=human_duration, stage_percent=stage_percent,
                                  intcomma=humanize.intcomma)
     app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, KIND_ICONS=KIND_ICONS, STATUS_LABELS=STATUS_LABELS,

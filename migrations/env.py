@@ -67,6 +67,14 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# Made by hand in a migration, PostgreSQL only: not something autogenerate should drop.
+MANAGED_BY_HAND = {"ix_media_search_trgm"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "index" and name in MANAGED_BY_HAND)
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -88,6 +96,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

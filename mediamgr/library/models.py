@@ -68,7 +68,12 @@ class MediaFile(db.Model):
         _library_index("ix_media_owner_kind_name", "owner_id", "kind", "name_key", "id"),
         _library_index("ix_media_owner_kind_size", "owner_id", "kind", "size_bytes", "id"),
         _library_index("ix_media_owner_status", "owner_id", "status"),
-        db.Index("ix_media_owner_deleted", "owner_id", "deleted_at"),
+        # Search scans (owner, newest first) reading the search text from the index itself.
+        _library_index("ix_media_owner_search", "owner_id", "created_at", "id", "search_text"),
+        # Only trashed rows: an index over every row's deleted_at made SQLite's planner, once
+        # ANALYZE had run, take "deleted_at IS NULL" for a rare value and sort the whole library.
+        db.Index("ix_media_owner_trash", "owner_id", "deleted_at", "id",
+                 sqlite_where=db.text("deleted_at IS NOT NULL"), postgresql_where=db.text("deleted_at IS NOT NULL")),
         db.Index("ix_media_owner_sha256", "owner_id", "sha256"),
         db.Index("ix_media_storage_key", "storage_key"),
     )

@@ -11,7 +11,8 @@ from ..scoping import owned
 from .models import KINDS, MediaFile, Tag, media_tags
 from .service import normalize_tag
 
-PAGE_SIZE = 60
+PAGE_SIZE = 48
+COUNT_LIMIT = 1000  # beyond this the page says "1,000+ files": exact counts of big searches cost a full scan
 MAX_QUERY_LENGTH = 200
 # sort name -> (column, descending, label)
 SORTS = {
@@ -96,8 +97,18 @@ def filtered_media(user, flt):
             tagged = tagged.where(Tag.owner_id == user.id)
         query = query.where(MediaFile.id.in_(tagged))
     for word in flt.q.lower().split():
-        query = query.where(MediaFile.search_text.contains(word, autoescape=True))
+        query = query.where(MediaFile.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
     return query
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def capped_count(query):
+    """How many rows `query` finds, counting no further than COUNT_LIMIT + 1."""
+    limited = query.with_only_columns(MediaFile.id).order_by(None).limit(COUNT_LIMIT + 1).subquery()
+    return db.session.scalar(db.select(func.count()).select_from(limited))
 
 
 def paginate(query, column, descending, cursor, page_size=PAGE_SIZE):
@@ -117,14 +128,14 @@ def library_page(user, flt, page_size=PAGE_SIZE):
     """One page of the library; the total is counted only for the first page."""
     column, descending, _label = SORTS[flt.sort]
     query = filtered_media(user, flt)
-    total = None if flt.cursor else db.session.scalar(query.with_only_columns(func.count()).order_by(None))
+    total = None if flt.cursor else capped_count(query)
     items, next_cursor = paginate(query, column, descending, flt.cursor, page_size)
     return Page(items=items, next_cursor=next_cursor, total=total)
 
 
 def trash_page(user, cursor="", page_size=PAGE_SIZE):
     query = owned(MediaFile, user).where(MediaFile.deleted_at.is_not(None))
-    total = None if cursor else db.session.scalar(query.with_only_columns(func.count()))
+    total = None if cursor else capped_count(query)
     items, next_cursor = paginate(query, MediaFile.deleted_at, True, cursor, page_size)
     return Page(items=items, next_cursor=next_cursor, total=total)
 

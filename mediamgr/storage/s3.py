@@ -12,9 +12,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .base import Storage, StorageError, content_disposition
 
 MiB = 1024 * 1024
-# B2 recommends parts of 100 MB (5 MB minimum); larger parts mean fewer requests per file.
-TRANSFER = TransferConfig(multipart_threshold=64 * MiB, multipart_chunksize=64 * MiB,
-                          max_concurrency=8, io_chunksize=1 * MiB, use_threads=True)
+# Measured against an S3 endpoint on this machine: 8 MiB parts on 10 threads moved a 512 MiB file
+# 1.2-1.4x faster than 64 MiB parts on 8 (B2 takes parts from 5 MB; s3transfer grows the part size
+# by itself when a file would need more than 10,000 parts).
+TRANSFER = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB,
+                          max_concurrency=10, io_chunksize=1 * MiB, use_threads=True)
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 _PERMANENT_CODES = {"AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchKey", "404"}
 
@@ -52,9 +54,10 @@ class S3Storage(Storage):
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self.cdn_base_url = cdn_base_url
-        # B2 does not accept the newer default CRC checksums: send them only when an API requires one.
+        # B2 refuses the x-amz-checksum-* headers that boto3 sends by default since 1.36: send them only
+        # when an API requires one. (Over plain HTTP, as in tests, botocore then hashes each payload.)
         config = Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                        retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=16,
+                        retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=20,
                         request_checksum_calculation="when_required", response_checksum_validation="when_required")
         self.client = boto3.client("s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
                                    aws_secret_access_key=secret_access_key, region_name=region, config=config)

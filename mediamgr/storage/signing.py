@@ -3,6 +3,7 @@
 Signing times are rounded down to a window so that a thumbnail keeps the same URL for a while
 and the browser's cache can serve it again; a URL still lives at least ttl - window seconds.
 """
+import functools
 import time
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -21,7 +22,14 @@ def _serializer(secret_key):
 
 
 def sign_file_token(secret_key, payload, ttl):
-    return _serializer(secret_key).dumps({**payload, "ttl": ttl})
+    """A token for `payload`; the same one for the whole signing window (cached: a page of cards signs once)."""
+    now = int(time.time())
+    return _window_token(secret_key, tuple(sorted(payload.items())), ttl, now - now % WINDOW_SECONDS)
+
+
+@functools.lru_cache(maxsize=20000)
+def _window_token(secret_key, payload_items, ttl, _window):
+    return _serializer(secret_key).dumps({**dict(payload_items), "ttl": ttl})
 
 
 def read_file_token(secret_key, token):

@@ -2,6 +2,7 @@
 import hashlib
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -47,8 +48,16 @@ class StagedFile:
         return 0
 
     def copy_from(self, stream):
-        while chunk := stream.read(COPY_CHUNK):
-            self.write(chunk)
+        """Read the body while another thread hashes and writes the chunk before: socket reads,
+        SHA-256 and disk writes each release the GIL, so they overlap instead of taking turns."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staging") as writer:
+            pending = None
+            while chunk := stream.read(COPY_CHUNK):
+                if pending:
+                    pending.result()  # at most one chunk waits: memory stays flat
+                pending = writer.submit(self.write, chunk)
+            if pending:
+                pending.result()
         self.close()
         return self
 
