@@ -67,12 +67,12 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-# Made by hand in a migration, PostgreSQL only: not something autogenerate should drop.
-MANAGED_BY_HAND = {"ix_media_search_trgm"}
+# Made by hand in migrations for one database each: not something autogenerate should drop.
+MANAGED_BY_HAND = {"ix_media_search_trgm", "media_search"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "index" and name in MANAGED_BY_HAND)
+    return not (name in MANAGED_BY_HAND or (name or "").startswith("media_search_"))
 
 
 def run_migrations_online():

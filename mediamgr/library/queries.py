@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import func, tuple_
 
 from ..extensions import db
@@ -96,9 +97,44 @@ def filtered_media(user, flt):
         if not user.is_admin:
             tagged = tagged.where(Tag.owner_id == user.id)
         query = query.where(MediaFile.id.in_(tagged))
-    for word in flt.q.lower().split():
-        query = query.where(MediaFile.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+    words = flt.q.lower().split()
+    indexed = _rare_indexed_word(words)
+    for word in words:
+        query = query.where(_indexed_match(word) if word == indexed else _like(word))
     return query
+
+
+# SQLite's FTS5 trigram index (migration 0003): rowids of rows whose search text holds a phrase.
+_media_search = sa.table("media_search", sa.column("rowid"), sa.column("media_search"))
+RARE_WORD_HITS = 2000  # a word this rare is found through the index; a commoner one fills a page by scanning
+
+
+def _phrase_rowids(word):
+    phrase = '"' + word.replace('"', '""') + '"'
+    return sa.select(_media_search.c.rowid).where(_media_search.c.media_search.op("MATCH")(phrase))
+
+
+def _rare_indexed_word(words):
+    """On SQLite, the longest searched word if the trigram index finds it in few rows, else None.
+
+    A rare word read through the index is instant, where a scan would read the whole library to
+    find a handful of rows; a common word is quicker by scanning (a page fills at once), where the
+    index would first collect every match of every user."""
+    candidates = sorted((word for word in words if len(word) >= 3), key=len, reverse=True)
+    if not candidates or db.session.get_bind().dialect.name != "sqlite":
+        return None
+    hits = db.session.scalar(sa.select(func.count()).select_from(
+        _phrase_rowids(candidates[0]).limit(RARE_WORD_HITS).subquery()))
+    return candidates[0] if hits < RARE_WORD_HITS else None
+
+
+def _indexed_match(word):
+    return MediaFile.id.in_(_phrase_rowids(word))
+
+
+def _like(word):
+    """Rows whose name or tags contain `word` (PostgreSQL serves this from its pg_trgm index)."""
+    return MediaFile.search_text.like(f"%{_escape_like(word)}%", escape="\\")
 
 
 def _escape_like(text):

@@ -114,3 +114,15 @@ def test_tag_suggestions_are_the_users_own(library, ben, worker, samples):
     ben.post(f"/media/{ben_media.id}/tags", {"tags": "secret ben tag"})
     suggestions = library.get("/tags/suggest?q=", htmx=True).get_data(as_text=True)
     assert "week 1" in suggestions and "secret ben tag" not in suggestions
+
+
+def test_search_follows_renames_tags_and_deletes(library):
+    photo = media_named("campus photo.jpg")
+    library.post(f"/media/{photo.id}/rename", {"name": "quadrangle"})
+    library.post(f"/media/{photo.id}/tags", {"tags": "architecture"})
+    assert ids_in(library.get("/media/grid?q=quadrangle", htmx=True).get_data(as_text=True)) == [photo.id]
+    assert ids_in(library.get("/media/grid?q=architect", htmx=True).get_data(as_text=True)) == [photo.id]
+    assert ids_in(library.get("/media/grid?q=campus+photo", htmx=True).get_data(as_text=True)) == []
+    library.post(f"/media/{photo.id}/trash")
+    library.post(f"/media/{photo.id}/delete")
+    assert ids_in(library.get("/media/grid?q=quadrangle", htmx=True).get_data(as_text=True)) == []
