@@ -40,7 +40,7 @@ def process_upload(operation_id):
     reporter = ProgressReporter(operation)
     reporter.report()
     try:
-        with _local_copy(operation, media) as local_path:
+        with _LocalCopy(operation, media) as local_path:
             _transfer(operation, media, local_path, reporter)
             _probe(operation, media, local_path, reporter)
             _thumbnail(operation, media, local_path, reporter)
@@ -65,7 +65,7 @@ def _start(operation):
     db.session.commit()
 
 
-class _local_copy:
+class _LocalCopy:
     """The staged file, or (on a retry after it was cleaned up) a copy fetched back from storage."""
 
     def __init__(self, operation, media):

@@ -2,10 +2,11 @@
 from flask import abort, current_app, send_file
 
 from . import bp, get_storage
+from .local import FILES_PATH
 from .signing import read_file_token
 
 
-@bp.get("/files/<token>")
+@bp.get(f"{FILES_PATH}<token>")
 def serve_signed_file(token):
     """Serve a stored object named by a signed token; an expired or forged token answers 404."""
     payload = read_file_token(current_app.config["SECRET_KEY"], token)
