@@ -55,7 +55,7 @@ class S3Storage(Storage):
         self.endpoint_url = endpoint_url
         self.cdn_base_url = cdn_base_url
         # B2 refuses the x-amz-checksum-* headers that boto3 sends by default since 1.36: send them only
-        # when an API requires one. (Over plain HTTP, as in tests, botocore then hashes each payload.)
+        # when an API requires one. (Without them botocore signs each part's SHA-256 instead.)
         config = Config(signature_version="s3v4", s3={"addressing_style": "path"},
                         retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=20,
                         request_checksum_calculation="when_required", response_checksum_validation="when_required")
