@@ -219,7 +219,10 @@
   document.addEventListener("htmx:wsClose", () => setConnection(false));
   document.addEventListener("htmx:wsError", () => setConnection(false));
 
-  document.addEventListener("htmx:wsAfterMessage", showPanelIfBusy);
+  document.addEventListener("htmx:wsAfterMessage", (event) => {
+    showPanelIfBusy();
+    if (String(event.detail.message).includes('data-status="succeeded"')) htmx.trigger(document.body, "media-changed");
+  });
 
   function showPanelIfBusy() {
     const list = operationList();
@@ -238,12 +241,10 @@
   }
 
   // Progress fragments name elements by id. A running operation this page has not shown yet
-  // (started in another tab) is added at the top of the panel; a finished operation this page
-  // does not show is dropped. A card the grid shows is swapped in place; one it does not show yet
-  // (a file that finished before the grid had it) makes the grid fetch its results again instead.
+  // (started in another tab) is added at the top of the panel; a finished operation or a card
+  // that this page does not show is dropped.
   htmx.defineExtension("progress-fragments", {
     transformResponse(text) {
-      let refreshGrid = false;
       const template = document.createElement("template");
       template.innerHTML = text;
       for (const element of Array.from(template.content.children)) {
@@ -256,11 +257,9 @@
           element.replaceWith(wrapper);
           wrapper.appendChild(element);
         } else {
-          if (element.classList.contains("media-card")) refreshGrid = true;
           element.remove();
         }
       }
-      if (refreshGrid) setTimeout(() => htmx.trigger(document.body, "media-changed"));
       return template.innerHTML;
     },
   });
