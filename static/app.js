@@ -221,6 +221,8 @@
 
   document.addEventListener("htmx:wsAfterMessage", (event) => {
     showPanelIfBusy();
+    // The card is swapped in place too, but a grid refresh that started before the file was ready
+    // may land after it: refetch once more when an operation succeeds.
     if (String(event.detail.message).includes('data-status="succeeded"')) htmx.trigger(document.body, "media-changed");
   });
 

@@ -14,6 +14,7 @@ RECENT = timedelta(minutes=10)  # finished operations a (re)connecting page stil
 
 def recent_operations(user, finished_too=True):
     """The user's unfinished operations and (finished_too) those that finished in the last few minutes."""
+    # owned() lets an admin see everyone's; the panel still shows only the work they started.
     query = owned(Operation, user).where(Operation.owner_id == user.id).order_by(Operation.id)
     if finished_too:
         query = query.where(Operation.status.in_(ACTIVE) | (Operation.finished_at >= utcnow() - RECENT))
