@@ -31,7 +31,7 @@ def _upload_body():
         abort(400, "This file is empty (0 bytes); nothing was uploaded.")
     staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000])
     request.staged_files.append(staged)
-    staged.copy_from(request.stream)
+    staged.copy_from(request.upload_body)
     try:
         operation = accept_staged_file(current_user, staged)
     except RejectedFile as refusal:

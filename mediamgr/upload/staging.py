@@ -34,30 +34,37 @@ class StagedFile:
         self._limit_text = limit_text
 
     def write(self, chunk):
+        self._count(chunk)
+        self._hash.update(chunk)
+        self._file.write(chunk)
+        return len(chunk)
+
+    def _count(self, chunk):
         self.size += len(chunk)
         if self.size > self._limit:
             self.discard()
             raise UploadTooLarge(self._limit_text)
         if len(self.head) < SNIFF_BYTES:
             self.head += chunk[: SNIFF_BYTES - len(self.head)]
-        self._hash.update(chunk)
-        self._file.write(chunk)
-        return len(chunk)
 
     def seek(self, *args):  # werkzeug's form parser rewinds file streams once they are complete
         return 0
 
     def copy_from(self, stream):
-        """Read the body while another thread hashes and writes the chunk before: socket reads,
-        SHA-256 and disk writes each release the GIL, so they overlap instead of taking turns."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staging") as writer:
-            pending = None
-            while chunk := stream.read(COPY_CHUNK):
-                if pending:
-                    pending.result()  # at most one chunk waits: memory stays flat
-                pending = writer.submit(self.write, chunk)
-            if pending:
-                pending.result()
+        """Read the body while two threads hash and write the chunk before: socket reads,
+        SHA-256 and disk writes each release the GIL, so all three overlap. At most one chunk
+        waits per thread, so memory stays flat whatever the file's size."""
+        with ThreadPoolExecutor(1, "staging-hash") as hasher, ThreadPoolExecutor(1, "staging-write") as writer:
+            pending = ()
+            try:
+                while chunk := stream.read(COPY_CHUNK):
+                    for step in pending:
+                        step.result()
+                    self._count(chunk)
+                    pending = (hasher.submit(self._hash.update, chunk), writer.submit(self._file.write, chunk))
+            finally:
+                for step in pending:
+                    step.result()
         self.close()
         return self
 
