@@ -22,6 +22,14 @@ def thumbnail_url(media):
                                     ttl=current_app.config["SIGNED_URL_TTL"])
 
 
+def card_urls():
+    """What every card of a page links with, built once per page rather than once per card:
+    the details URL's prefix, the tag filter's prefix, and whether cards name their owner."""
+    details = url_for("library.details", media_id=0)
+    return {"details": details[: -len("0")], "tag": url_for("library.index") + "?tag=",
+            "show_owner": current_user.is_admin}
+
+
 def media_urls(media):
     """Signed, expiring URLs for a file's preview, download and thumbnail."""
     storage, ttl = get_storage(), current_app.config["SIGNED_URL_TTL"]
