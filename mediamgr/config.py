@@ -115,6 +115,9 @@ def load_config(instance_path, env=None):
         "CDN_BASE_URL": _check_http_url("CDN_BASE_URL", env["CDN_BASE_URL"]) if env.get("CDN_BASE_URL") else None,
         "MAX_UPLOAD_BYTES": parse_size("MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES", str(5 * GiB))),
         "SIGNED_URL_TTL": parse_positive_int("SIGNED_URL_TTL", env.get("SIGNED_URL_TTL", "1800")),
+        "BULK_BATCH_SIZE": parse_positive_int("BULK_BATCH_SIZE", env.get("BULK_BATCH_SIZE", "500")),
+        "BULK_STALE_SECONDS": parse_positive_int("BULK_STALE_SECONDS", env.get("BULK_STALE_SECONDS", "60")),
+        "MAINTENANCE_INTERVAL": parse_positive_int("MAINTENANCE_INTERVAL", env.get("MAINTENANCE_INTERVAL", "30")),
         "REGISTRATION_OPEN": parse_bool("REGISTRATION_OPEN", env.get("REGISTRATION_OPEN", "true")),
         "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance_path),
     }

@@ -61,7 +61,9 @@ def human_duration(seconds):
 
 
 def stage_percent(event):
-    """Overall server-side progress of an upload event, 0 to 100."""
+    """Overall server-side progress of an operation's event, 0 to 100."""
+    if event.get("kind") == "bulk":
+        return int(100 * min(event.get("processed") or 0, event["total"]) / event["total"]) if event.get("total") else 0
     if event["stage"] == "transferring" and event.get("total"):
         return 5 + int(80 * min(event.get("processed") or 0, event["total"]) / event["total"])
     return STAGE_PERCENT.get(event["stage"], 0)
@@ -73,7 +75,8 @@ def init_app(app):
     from .library.queries import COUNT_LIMIT
     from .upload.names import split_extension
 
-    app.jinja_env.filters.update(split_name=split_extension, file_count=partial(file_count, limit=COUNT_LIMIT), human_size=human_size, human_when=human_when, iso_time=iso_time,
+    app.jinja_env.filters.update(split_name=split_extension, file_count=partial(file_count, limit=COUNT_LIMIT),
+                                 file_count_exact=partial(file_count, limit=float('inf')), human_size=human_size, human_when=human_when, iso_time=iso_time,
                                  full_time=full_time, human_duration=human_duration, stage_percent=stage_percent,
                                  intcomma=humanize.intcomma)
     app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, KIND_ICONS=KIND_ICONS, STATUS_LABELS=STATUS_LABELS,

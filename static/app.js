@@ -8,6 +8,7 @@
   const PARALLEL_UPLOADS = 3;
   const TOAST_SECONDS = 8;
   const POLL_SECONDS = 3;
+  const FINISHED = ["succeeded", "failed", "cancelled"];
 
   const state = { socketOpen: false, queue: [], running: 0, counter: 0, openedWithPush: false };
 
@@ -179,7 +180,7 @@
   }
 
   // ---- the details dialog -------------------------------------------------------------------
-  function currentDialog() { return document.getElementById("details-dialog"); }
+  function currentDialog() { return document.querySelector("#dialog-root > dialog"); }
 
   function closeDialog(fromHistory) {
     const dialog = currentDialog();
@@ -219,12 +220,16 @@
   document.addEventListener("htmx:wsClose", () => setConnection(false));
   document.addEventListener("htmx:wsError", () => setConnection(false));
 
-  document.addEventListener("htmx:wsAfterMessage", (event) => {
-    showPanelIfBusy();
-    // The card is swapped in place too, but a grid refresh that started before the file was ready
-    // may land after it: refetch once more when an operation succeeds.
-    if (String(event.detail.message).includes('data-status="succeeded"')) htmx.trigger(document.body, "media-changed");
-  });
+  document.addEventListener("htmx:wsAfterMessage", () => showPanelIfBusy());
+
+  // When an operation this page shows as under way finishes, the files changed: the results refetch
+  // themselves ("media-changed"). For an upload the card is swapped in place too, but a grid refresh
+  // that started before the file was ready may land after it, so the refetch stays.
+  let refreshTimer = null;
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => htmx.trigger(document.body, "media-changed"), 50);
+  }
 
   function showPanelIfBusy() {
     const list = operationList();
@@ -250,7 +255,10 @@
       const template = document.createElement("template");
       template.innerHTML = text;
       for (const element of Array.from(template.content.children)) {
-        if (!element.id || !element.hasAttribute("hx-swap-oob") || document.getElementById(element.id)) continue;
+        const shown = element.id && document.getElementById(element.id);
+        if (shown && element.classList.contains("operation") && FINISHED.includes(element.dataset.status) &&
+            !FINISHED.includes(shown.dataset.status)) refreshSoon();
+        if (!element.id || !element.hasAttribute("hx-swap-oob") || shown) continue;
         if (element.classList.contains("operation") && ["queued", "running"].includes(element.dataset.status)) {
           // A positional out-of-band swap inserts an element's children: wrap the row.
           const wrapper = document.createElement("div");
@@ -265,6 +273,86 @@
       return template.innerHTML;
     },
   });
+
+  // ---- selection and bulk actions -----------------------------------------------------------
+  // Ticked boxes belong to the selection bar's form (form="bulk-form"), so the bar sends them
+  // itself. "Select all matching" sends the filter instead of ids (all=1). The ids are also kept
+  // here so that a refetched grid shows the same boxes ticked.
+  const selection = { ids: new Set(), all: false, anchor: null };
+
+  function bulkForm() { return document.getElementById("bulk-form"); }
+  function selectBoxes() { return Array.from(document.querySelectorAll('input.select-box[form="bulk-form"]')); }
+
+  function renderSelection() {
+    const form = bulkForm();
+    if (!form) return;
+    const boxes = selectBoxes();
+    const present = new Set(boxes.map((box) => box.value));
+    for (const id of Array.from(selection.ids)) if (!present.has(id)) selection.ids.delete(id);
+    for (const box of boxes) {
+      box.checked = selection.all || selection.ids.has(box.value);
+      const item = box.closest("li");
+      if (item) item.classList.toggle("is-selected", box.checked);
+    }
+    form.querySelector("#bulk-all").value = selection.all ? "1" : "0";
+    const count = selection.ids.size;
+    form.hidden = !selection.all && count === 0;
+    document.body.classList.toggle("has-selection", !form.hidden);
+    const label = document.getElementById("bulk-count");
+    if (label && !selection.all) {
+      label.textContent = `${count.toLocaleString("en")} selected`;
+      label.dataset.all = "0";
+    }
+  }
+
+  function clearSelection() {
+    selection.ids.clear(); selection.all = false; selection.anchor = null;
+    renderSelection();
+  }
+
+  document.addEventListener("click", (event) => {
+    const box = event.target.closest('input.select-box[form="bulk-form"]');
+    if (!box) return;
+    const boxes = selectBoxes();
+    if (selection.all) {  // unticking one file leaves "all matching" for the files on this page
+      selection.all = false;
+      boxes.forEach((other) => selection.ids.add(other.value));
+    }
+    if (event.shiftKey && selection.anchor) {
+      const from = boxes.findIndex((other) => other.value === selection.anchor);
+      const to = boxes.indexOf(box);
+      if (from >= 0 && to >= 0) {
+        for (const other of boxes.slice(Math.min(from, to), Math.max(from, to) + 1)) {
+          if (box.checked) selection.ids.add(other.value); else selection.ids.delete(other.value);
+        }
+      }
+    }
+    if (box.checked) selection.ids.add(box.value); else selection.ids.delete(box.value);
+    selection.anchor = box.value;
+    renderSelection();
+  });
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-bulk]");
+    if (!button) return;
+    const what = button.dataset.bulk;
+    if (what === "page") { selection.all = false; selectBoxes().forEach((box) => selection.ids.add(box.value)); }
+    if (what === "matching") { selection.all = true; selectBoxes().forEach((box) => selection.ids.add(box.value)); }
+    if (what === "clear") { clearSelection(); return; }
+    renderSelection();
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !currentDialog() && (selection.all || selection.ids.size)) clearSelection();
+  });
+
+  // A new filter is a new list: the selection of the old one would act on files no longer shown.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const source = event.detail.elt;
+    if (source && source.closest && source.closest("#filters")) clearSelection();
+  });
+  document.addEventListener("htmx:afterSettle", () => renderSelection());
+  document.addEventListener("bulk-started", () => { clearSelection(); showPanel(); });
 
   // ---- the rest -----------------------------------------------------------------------------
   document.addEventListener("htmx:responseError", (event) => {
@@ -293,7 +381,7 @@
     const panel = document.getElementById("upload-panel");
     const collapsed = panel.classList.toggle("is-collapsed");
     toggle.setAttribute("aria-expanded", String(!collapsed));
-    toggle.setAttribute("aria-label", collapsed ? "Expand uploads" : "Collapse uploads");
+    toggle.setAttribute("aria-label", collapsed ? "Expand activity" : "Collapse activity");
   });
 
   document.addEventListener("keydown", (event) => {

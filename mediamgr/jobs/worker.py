@@ -7,15 +7,30 @@ from rq import Worker
 
 from .. import create_app
 from ..extensions import db, redis_connection
+from .maintenance import run_maintenance
 from .queues import ALL_QUEUES, get_queue
 
 
 class AppWorker(Worker):
-    """A forking worker whose horses never reuse the parent's database connections."""
+    """A forking worker whose horses never reuse the parent's database connections, and which
+    runs mediamgr's maintenance (jobs/maintenance.py) with RQ's own, at start and periodically."""
 
     def main_work_horse(self, job, queue):
         db.engine.dispose(close=False)
         super().main_work_horse(job, queue)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        run_maintenance()
+        db.engine.dispose()  # the next horse forks without the parent's connections
+
+
+def make_worker(app, queues):
+    """A worker that wakes at least every MAINTENANCE_INTERVAL seconds, even when idle (RQ waits
+    for jobs for worker_ttl - 15 seconds at a time)."""
+    interval = app.config["MAINTENANCE_INTERVAL"]
+    return AppWorker(queues, connection=redis_connection.client, maintenance_interval=interval,
+                     worker_ttl=interval + 15)
 
 
 def main(argv=None):
@@ -30,5 +45,5 @@ def main(argv=None):
 
     with app.app_context():
         queues = [get_queue(name.strip()) for name in args.queues.split(",") if name.strip()]
-        worker = AppWorker(queues, connection=redis_connection.client)
+        worker = make_worker(app, queues)
         worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")

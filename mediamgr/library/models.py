@@ -128,3 +128,15 @@ class MediaEvent(db.Model):
         db.Index("ix_media_history_media_created", "media_id", "created_at"),
         db.Index("ix_media_history_owner_created", "owner_id", "created_at"),
     )
+
+
+class PendingDeletion(db.Model):
+    """A stored object to remove once the rows that used it are committed as gone: written in the
+    same transaction as the delete, so a crash between the commit and the storage request leaves
+    a note here instead of an orphan."""
+
+    __tablename__ = "pending_deletions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    storage_key = db.Column(db.String(512), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)

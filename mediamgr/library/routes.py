@@ -11,7 +11,7 @@ from . import bp
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaFile
 from .queries import SORTS, TYPE_LABELS, LibraryFilter, library_page, tag_suggestions, trash_page
-from .service import (EditRefused, add_tags, delete_permanently, parse_tags, remove_stored_bytes, remove_tag,
+from .service import (EditRefused, add_tags, delete_permanently, parse_tags, flush_pending_deletions, remove_tag,
                       rename_media, restore_media, trash_media, update_details)
 from .views import after_edit, after_removal, details_context
 
@@ -144,11 +144,11 @@ def delete(media_id):
     """Delete a trashed file for good; its stored bytes go once the rows are committed."""
     media = get_owned_or_404(MediaFile, media_id)
     try:
-        keys = delete_permanently(media, current_user)
+        delete_permanently(media, current_user)
     except EditRefused as refusal:
         return after_edit(media, str(refusal), 409)
     db.session.commit()
-    remove_stored_bytes(keys)  # only once the rows are gone for good
+    flush_pending_deletions()  # only once the rows are gone for good
     return after_removal(media, f"“{media.name}” deleted permanently.", back="library.trash_index")
 
 

@@ -1,18 +1,23 @@
 """What can happen to a media file, each change recorded in its history. Shared by routes and jobs;
 callers commit."""
+import logging
 import re
 import unicodedata
 
 from ..extensions import db
 from ..storage import get_storage
+from ..storage.base import StorageError
 from ..timeutil import utcnow
 from ..upload.names import sanitize_filename
-from .models import MediaEvent, MediaFile, Tag
+from .models import MediaEvent, MediaFile, PendingDeletion, Tag
+
+log = logging.getLogger(__name__)
 
 MAX_TAG_LENGTH = 40
 MAX_TAGS_PER_FILE = 50
 MAX_CATEGORY_LENGTH = 64
 MAX_DESCRIPTION_LENGTH = 5000
+DELETE_BATCH = 1000  # keys per storage request: S3 DeleteObjects takes up to 1,000
 
 
 class EditRefused(ValueError):
@@ -124,7 +129,8 @@ def restore_media(media, actor):
 
 
 def delete_permanently(media, actor):
-    """Delete the row; returns the storage keys that no other row uses, to remove after the commit."""
+    """Delete the row; the stored objects no other row uses are noted for removal after the commit
+    (flush_pending_deletions)."""
     if not media.in_trash:
         raise EditRefused("Only files in the trash can be deleted permanently.")
     record_event(media, "deleted", "Deleted permanently", actor,
@@ -132,23 +138,47 @@ def delete_permanently(media, actor):
     keys = [key for key in (media.storage_key, media.thumbnail_key) if key]
     db.session.delete(media)
     db.session.flush()
-    return unreferenced_keys(keys)
+    schedule_deletion(keys)
 
 
-def unreferenced_keys(keys):
-    """Of `keys`, those no remaining media row stores its bytes or thumbnail under."""
+def referenced_keys(keys):
+    """Of `keys`, those some media row stores its bytes or thumbnail under."""
     if not keys:
-        return []
+        return set()
     used = set(db.session.scalars(db.select(MediaFile.storage_key).where(MediaFile.storage_key.in_(keys))))
     used |= set(db.session.scalars(db.select(MediaFile.thumbnail_key).where(MediaFile.thumbnail_key.in_(keys))))
-    return [key for key in keys if key not in used]
+    return used
 
 
-def remove_stored_bytes(keys):
-    """After the commit that deleted their rows: remove stored objects (errors are logged, not raised)."""
-    if keys:
+def schedule_deletion(keys):
+    """Note stored objects for removal, in the caller's transaction (only those no row still uses)."""
+    used = referenced_keys(keys)
+    unused = sorted({key for key in keys if key not in used})
+    if unused:
+        db.session.execute(db.insert(PendingDeletion), [{"storage_key": key} for key in unused])
+
+
+def flush_pending_deletions(full_batches_only=False, batch_size=DELETE_BATCH):
+    """Remove the noted objects from storage, up to 1,000 per request; returns the number of storage
+    requests. A key some row uses again by now (the same bytes uploaded anew) is kept. When storage
+    fails, the notes stay for the next flush (the maintenance job retries), and this returns.
+    `full_batches_only` leaves a last partial batch for later (a bulk delete still adding notes)."""
+    requests = 0
+    while True:
+        notes = db.session.execute(db.select(PendingDeletion.id, PendingDeletion.storage_key)
+                                   .order_by(PendingDeletion.id).limit(batch_size)).all()
+        if not notes or (full_batches_only and len(notes) < batch_size):
+            db.session.rollback()
+            return requests
+        keys = sorted({key for _id, key in notes})
+        used = referenced_keys(keys)
         try:
-            get_storage().delete_many(keys)
-        except Exception:  # the rows are gone; an orphaned object is swept by cleanup, not shown as an error
-            from flask import current_app
-            current_app.logger.exception("could not remove stored objects %s", keys)
+            requests += get_storage().delete_many([key for key in keys if key not in used])
+        except (StorageError, OSError):
+            db.session.rollback()
+            log.warning("stored objects not removed yet (storage unavailable); will retry", exc_info=True)
+            return requests
+        db.session.execute(db.delete(PendingDeletion).where(PendingDeletion.id.in_([id_ for id_, _key in notes])))
+        db.session.commit()
+        if len(notes) < batch_size:
+            return requests

@@ -32,7 +32,8 @@ def operation_event(operation, **overrides):
     event = {"id": operation.id, "owner_id": operation.owner_id, "kind": operation.kind, "title": operation.title,
              "status": operation.status, "stage": operation.stage, "total": operation.total,
              "processed": operation.processed, "failed": operation.failed, "error": operation.error,
-             "media_id": operation.media_id}
+             "media_id": operation.media_id, "current": operation.current_item,
+             "cancel_requested": operation.cancel_requested}
     event.update(overrides)
     return event
 

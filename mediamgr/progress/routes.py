@@ -7,6 +7,7 @@ from flask import abort, make_response, request
 from flask_login import current_user, login_required
 from simple_websocket import ConnectionClosed
 
+from ..bulk.service import BackgroundUnavailable, retry_operation
 from ..extensions import db, redis_connection, sock
 from ..htmx import trigger
 from ..library.service import EditRefused
@@ -75,8 +76,16 @@ def show(operation_id):
 @bp.post("/operations/<int:operation_id>/retry")
 @login_required
 def retry(operation_id):
-    """Queue a failed upload's processing again (the staged or stored bytes are reused)."""
+    """Queue a failed upload's processing again (the staged or stored bytes are reused), or a failed
+    bulk operation (it goes on from its last checkpoint)."""
     operation = get_owned_or_404(Operation, operation_id)
+    if operation.kind == "bulk":
+        try:
+            if not retry_operation(operation):
+                abort(409, "Only a failed operation can be retried.")
+        except BackgroundUnavailable as refusal:
+            abort(503, str(refusal))
+        return render_events([latest_states([operation])[operation.id]])
     try:
         retry_upload(operation)
     except EditRefused as refusal:

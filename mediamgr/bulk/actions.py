@@ -1,0 +1,242 @@
+"""The bulk actions, each applied to one batch of files with a few set-based statements.
+
+Every step is idempotent, so a batch that runs again after a crash changes nothing twice: a file
+already in the trash is not trashed again, a tag a file already has is not added again. Each file
+that changes gets its history line; a file the action cannot apply to is returned as a failure
+with the reason, and the others go on.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..library.models import MediaEvent, MediaFile, Tag, media_tags
+from ..library.service import MAX_CATEGORY_LENGTH, MAX_TAGS_PER_FILE, parse_tags, schedule_deletion
+
+GONE = "This file no longer exists."
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    scope: str  # "library" or "trash": where the action is offered
+    verb: str  # "Move {count} to the trash" style title, filled in by title()
+    apply: Callable
+
+
+@dataclass
+class Batch:
+    """One batch of an operation: its files' rows (missing ones are gone), the actor and the clock."""
+
+    operation_id: int
+    actor_id: int
+    now: object
+    media_ids: list
+    params: dict
+
+    def __post_init__(self):
+        self.rows = {row.id: row for row in db.session.execute(
+            sa.select(MediaFile.id, MediaFile.owner_id, MediaFile.name, MediaFile.deleted_at, MediaFile.category,
+                      MediaFile.ready_at, MediaFile.failure_reason, MediaFile.storage_key, MediaFile.thumbnail_key,
+                      MediaFile.size_bytes, MediaFile.sha256)
+            .where(MediaFile.id.in_(self.media_ids)))}
+
+    def record(self, rows, action, description, details=None):
+        if rows:
+            db.session.execute(sa.insert(MediaEvent), [
+                {"media_id": row.id, "owner_id": row.owner_id, "actor_id": self.actor_id, "media_name": row.name,
+                 "action": action, "description": description, "created_at": self.now,
+                 "details": {**(details(row) if callable(details) else details or {}),
+                             "operation_id": self.operation_id}}
+                for row in rows])
+
+    def gone(self):
+        return {media_id: GONE for media_id in self.media_ids if media_id not in self.rows}
+
+
+def _quoted(names):
+    return ", ".join(f"“{name}”" for name in names)
+
+
+def _trash(batch):
+    live = [row for row in batch.rows.values() if row.deleted_at is None]
+    if live:
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in live]))
+                           .values(deleted_at=batch.now, status="deleted", updated_at=batch.now))
+        batch.record(live, "trashed", "Moved to trash")
+    return batch.gone()
+
+
+def _restore(batch):
+    trashed = [row for row in batch.rows.values() if row.deleted_at is not None]
+    if trashed:
+        status = sa.case((MediaFile.ready_at.is_not(None), "ready"),
+                         (MediaFile.failure_reason.is_not(None), "failed"), else_="processing")
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in trashed]))
+                           .values(deleted_at=None, status=status, updated_at=batch.now))
+        batch.record(trashed, "restored", "Restored from trash")
+    return batch.gone()
+
+
+def _delete(batch):
+    """Delete trashed files for good; their stored objects are noted for removal after the commit.
+    A file already gone counts as done: deleting it was the point."""
+    trashed = [row for row in batch.rows.values() if row.deleted_at is not None]
+    failures = {row.id: "It is no longer in the trash (restored meanwhile), so it was kept."
+                for row in batch.rows.values() if row.deleted_at is None}
+    if trashed:
+        ids = [row.id for row in trashed]
+        batch.record(trashed, "deleted", "Deleted permanently",
+                     lambda row: {"size_bytes": row.size_bytes, "sha256": row.sha256})
+        db.session.execute(sa.delete(media_tags).where(media_tags.c.media_id.in_(ids)))
+        db.session.execute(sa.delete(MediaFile).where(MediaFile.id.in_(ids)))
+        schedule_deletion([key for row in trashed for key in (row.storage_key, row.thumbnail_key) if key])
+    return failures
+
+
+def _tag_ids(owner_ids, names, create):
+    """(owner id, tag name) -> tag id for these owners' tags of these names (created when `create`)."""
+    if create:
+        rows = [{"owner_id": owner_id, "name": name} for owner_id in owner_ids for name in names]
+        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db.session.execute(insert(Tag).on_conflict_do_nothing(index_elements=["owner_id", "name"]), rows)
+    found = db.session.execute(sa.select(Tag.owner_id, Tag.name, Tag.id)
+                               .where(Tag.owner_id.in_(owner_ids), Tag.name.in_(names)))
+    return {(owner_id, name): tag_id for owner_id, name, tag_id in found}
+
+
+def _links(media_ids):
+    """media id -> set of its tag ids."""
+    links = {}
+    for media_id, tag_id in db.session.execute(sa.select(media_tags.c.media_id, media_tags.c.tag_id)
+                                               .where(media_tags.c.media_id.in_(media_ids))):
+        links.setdefault(media_id, set()).add(tag_id)
+    return links
+
+
+def _refresh_search_text(rows):
+    """Recompute the search text (name and tags, as MediaFile.refresh_search_text does) of `rows`."""
+    if not rows:
+        return
+    names = {}
+    for media_id, tag_name in db.session.execute(
+            sa.select(media_tags.c.media_id, Tag.name).join(Tag, Tag.id == media_tags.c.tag_id)
+            .where(media_tags.c.media_id.in_([row.id for row in rows])).order_by(Tag.name)):
+        names.setdefault(media_id, []).append(tag_name)
+    db.session.execute(sa.update(MediaFile), [
+        {"id": row.id, "search_text": " ".join([row.name.lower(), *names.get(row.id, [])])} for row in rows])
+
+
+def _add_tags(batch):
+    names = batch.params["tags"]
+    live = [row for row in batch.rows.values() if row.deleted_at is None]
+    failures = batch.gone()
+    failures.update({row.id: "It is in the trash." for row in batch.rows.values() if row.deleted_at is not None})
+    if not live:
+        return failures
+    tag_ids = _tag_ids({row.owner_id for row in live}, names, create=True)
+    links = _links([row.id for row in live])
+    new_links, changed, added = [], [], {}
+    for row in live:
+        have = links.get(row.id, set())
+        wanted = [name for name in names if tag_ids[(row.owner_id, name)] not in have]
+        if not wanted:
+            continue
+        if len(have) + len(wanted) > MAX_TAGS_PER_FILE:
+            failures[row.id] = f"A file can have at most {MAX_TAGS_PER_FILE} tags."
+            continue
+        new_links += [{"media_id": row.id, "tag_id": tag_ids[(row.owner_id, name)]} for name in wanted]
+        changed.append(row)
+        added[row.id] = wanted
+    if new_links:
+        db.session.execute(sa.insert(media_tags), new_links)
+        _refresh_search_text(changed)
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in changed]))
+                           .values(updated_at=batch.now))
+        for wanted in {tuple(names) for names in added.values()}:
+            rows = [row for row in changed if tuple(added[row.id]) == wanted]
+            batch.record(rows, "tagged", "Added tag " + _quoted(wanted), {"added": list(wanted)})
+    return failures
+
+
+def _remove_tags(batch):
+    names = batch.params["tags"]
+    live = [row for row in batch.rows.values() if row.deleted_at is None]
+    failures = batch.gone()
+    failures.update({row.id: "It is in the trash." for row in batch.rows.values() if row.deleted_at is not None})
+    if not live:
+        return failures
+    tag_ids = _tag_ids({row.owner_id for row in live}, names, create=False)
+    links = _links([row.id for row in live])
+    removed = {}
+    for row in live:
+        gone = [name for name in names if tag_ids.get((row.owner_id, name)) in links.get(row.id, set())]
+        if gone:
+            removed[row.id] = gone
+    if removed:
+        db.session.execute(sa.delete(media_tags).where(media_tags.c.media_id.in_(list(removed)),
+                                                       media_tags.c.tag_id.in_(list(tag_ids.values()))))
+        changed = [batch.rows[media_id] for media_id in removed]
+        _refresh_search_text(changed)
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(list(removed))).values(updated_at=batch.now))
+        for gone in {tuple(names) for names in removed.values()}:
+            rows = [row for row in changed if tuple(removed[row.id]) == gone]
+            batch.record(rows, "tagged", "Removed tag " + _quoted(gone), {"removed": list(gone)})
+    return failures
+
+
+def _set_category(batch):
+    category = batch.params["category"]
+    failures = batch.gone()
+    failures.update({row.id: "It is in the trash." for row in batch.rows.values() if row.deleted_at is not None})
+    changed = [row for row in batch.rows.values() if row.deleted_at is None and row.category != category]
+    if changed:
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in changed]))
+                           .values(category=category, updated_at=batch.now))
+        description = f"Set category to “{category}”" if category else "Cleared the category"
+        batch.record(changed, "updated", description, {"category": category})
+    return failures
+
+
+ACTIONS = {action.name: action for action in (
+    Action("trash", "library", "Move {files} to the trash", _trash),
+    Action("add_tags", "library", "Add {tags} to {files}", _add_tags),
+    Action("remove_tags", "library", "Remove {tags} from {files}", _remove_tags),
+    Action("set_category", "library", "Set the category of {files} to “{category}”", _set_category),
+    Action("restore", "trash", "Restore {files} from the trash", _restore),
+    Action("delete", "trash", "Delete {files} permanently", _delete),
+)}
+
+
+class ActionRefused(ValueError):
+    """Parameters an action cannot work with; the message is for the user."""
+
+
+def action_params(action, form):
+    """The action's parameters from the submitted form, checked."""
+    if action.name in ("add_tags", "remove_tags"):
+        names = parse_tags(form.get("tags", ""))
+        if not names:
+            raise ActionRefused("Type at least one tag.")
+        if len(names) > MAX_TAGS_PER_FILE:
+            raise ActionRefused(f"A file can have at most {MAX_TAGS_PER_FILE} tags.")
+        return {"tags": names}
+    if action.name == "set_category":
+        category = " ".join((form.get("category") or "").split())
+        if len(category) > MAX_CATEGORY_LENGTH:
+            raise ActionRefused(f"The category can be at most {MAX_CATEGORY_LENGTH} characters.")
+        return {"category": category}
+    return {}
+
+
+def title(action, params, count):
+    files = "1 file" if count == 1 else f"{count:,} files"
+    tags = params.get("tags") or []
+    tag_text = ("tag " if len(tags) == 1 else "tags ") + _quoted(tags)
+    text = action.verb.format(files=files, tags=tag_text, category=params.get("category", ""))
+    if action.name == "set_category" and not params.get("category"):
+        text = f"Clear the category of {files}"
+    return text[:255]
+

@@ -1,0 +1,104 @@
+"""Bulk actions: start one on a selection, its dialogs (tags, category, delete confirmation), the
+"all matching" count, and Cancel and the failure list of a running or finished operation."""
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..htmx import is_htmx, trigger
+from ..library.models import MediaFile
+from ..library.queries import tag_suggestions
+from ..progress.models import Operation, OperationItem
+from ..progress.publisher import latest_states
+from ..progress.views import render_events
+from ..scoping import get_owned_or_404
+from . import bp
+from .actions import ACTIONS, ActionRefused, action_params
+from .selection import Selection, SelectionRefused
+from .service import BackgroundUnavailable, cancel_operation, start_operation
+
+DIALOG_ACTIONS = ("add_tags", "remove_tags", "set_category", "delete")
+FAILURES_SHOWN = 200
+
+
+def _selection():
+    try:
+        return Selection.from_form(request.values)
+    except SelectionRefused as refusal:
+        abort(400, str(refusal))
+
+
+def _back(selection):
+    return url_for("library.trash_index" if selection.scope == "trash" else "library.index")
+
+
+@bp.post("/media/bulk")
+@login_required
+def start():
+    action = ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        abort(400, "Choose one of the bulk actions.")
+    selection = _selection()
+    if action.scope != selection.scope:
+        abort(400, "That action is not available here.")
+    try:
+        params = action_params(action, request.form)
+    except ActionRefused as refusal:
+        abort(400, str(refusal))
+    count = selection.count(current_user)
+    if not count:
+        abort(409, "None of the selected files is here any more; nothing was changed.")
+    try:
+        operation = start_operation(current_user, action, params, selection, count)
+    except BackgroundUnavailable as refusal:
+        abort(503, str(refusal))
+    if not is_htmx():
+        flash(f"{operation.title}: started.", "success")
+        return redirect(_back(selection))
+    response = make_response(render_events([latest_states([operation])[operation.id]], catchup=True))
+    return trigger(response, "bulk-started", "close-dialog")
+
+
+@bp.post("/media/bulk/dialog")
+@login_required
+def dialog():
+    """The dialog that asks what an action needs (tags, a category) or confirms a permanent delete.
+    A POST only because a selection of thousands of ids does not fit in a URL; it changes nothing."""
+    action = ACTIONS.get(request.form.get("action", ""))
+    if action is None or action.name not in DIALOG_ACTIONS:
+        abort(404)
+    selection = _selection()
+    count = selection.count(current_user)
+    size = selection.size(current_user) if action.name == "delete" else None
+    return render_template("bulk/_dialog.html", action=action, selection=selection, count=count, size=size,
+                           tags=tag_suggestions(current_user, "", limit=200) if "tags" in action.name else [])
+
+
+@bp.get("/media/bulk/count")
+@login_required
+def count():
+    """How many files "Select all matching" selects: every file matching the filter, not just this page."""
+    selection = _selection()
+    return render_template("bulk/_count.html", count=selection.count(current_user), all_matching=True)
+
+
+@bp.post("/operations/<int:operation_id>/cancel")
+@login_required
+def cancel(operation_id):
+    operation = get_owned_or_404(Operation, operation_id)
+    if not cancel_operation(operation):
+        abort(409, "This operation has already finished.")
+    return render_events([latest_states([operation])[operation.id]])
+
+
+@bp.get("/operations/<int:operation_id>/failures")
+@login_required
+def failures(operation_id):
+    """The files an operation could not handle, each with the reason."""
+    operation = get_owned_or_404(Operation, operation_id)
+    items = db.session.execute(
+        db.select(OperationItem.media_id, OperationItem.media_name, OperationItem.error,
+                  MediaFile.id.label("exists"))
+        .outerjoin(MediaFile, MediaFile.id == OperationItem.media_id)
+        .where(OperationItem.operation_id == operation.id, OperationItem.error.is_not(None))
+        .order_by(OperationItem.position).limit(FAILURES_SHOWN)).all()
+    return render_template("bulk/_failures.html", operation=operation, items=items, shown=FAILURES_SHOWN)

@@ -1,0 +1,72 @@
+"""What a bulk action applies to: files ticked one by one, or every file matching a filter. A
+filter selection travels as the filter itself, never as 100,000 ids; the job turns it into the
+operation's list of files when it starts."""
+from dataclasses import asdict, dataclass, field
+
+from ..extensions import db
+from ..library.models import MediaFile
+from ..library.queries import LibraryFilter, filtered_media
+from ..scoping import owned
+
+SCOPES = ("library", "trash")
+MAX_PICKED = 10_000  # ticked one by one; beyond this the page offers "Select all matching"
+
+
+class SelectionRefused(ValueError):
+    """A selection that cannot be acted on; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    scope: str = "library"
+    all_matching: bool = False
+    filter: dict = field(default_factory=dict)  # LibraryFilter URL arguments (library scope)
+    ids: tuple = ()
+
+    @classmethod
+    def from_form(cls, form):
+        scope = form.get("scope", "library")
+        if scope not in SCOPES:
+            raise SelectionRefused("Unknown selection scope.")
+        if form.get("all") == "1":
+            flt = LibraryFilter.from_args(form)
+            return cls(scope=scope, all_matching=True, filter={"q": flt.q, "type": flt.type, "tag": flt.tag})
+        ids = []
+        for raw in form.getlist("ids"):
+            if not raw.isdigit():
+                raise SelectionRefused("The selection holds something that is not a file.")
+            ids.append(int(raw))
+        ids = tuple(dict.fromkeys(ids))
+        if not ids:
+            raise SelectionRefused("Select at least one file first.")
+        if len(ids) > MAX_PICKED:
+            raise SelectionRefused(f"Select at most {MAX_PICKED:,} files one by one, or use “Select all matching”.")
+        return cls(scope=scope, ids=ids)
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(scope=data["scope"], all_matching=data["all_matching"], filter=data.get("filter") or {},
+                   ids=tuple(data.get("ids") or ()))
+
+    def to_dict(self):
+        return {**asdict(self), "ids": list(self.ids)}
+
+    def media_ids(self, user):
+        """A SELECT of the ids of the files this selection holds for `user`, in id order."""
+        if self.scope == "trash":
+            query = owned(MediaFile, user).where(MediaFile.deleted_at.is_not(None))
+        elif self.all_matching:
+            query = filtered_media(user, LibraryFilter(**self.filter))
+        else:
+            query = owned(MediaFile, user).where(MediaFile.deleted_at.is_(None))
+        if self.ids:
+            query = query.where(MediaFile.id.in_(self.ids))
+        return query.with_only_columns(MediaFile.id).order_by(MediaFile.id)
+
+    def count(self, user):
+        return db.session.scalar(db.select(db.func.count()).select_from(self.media_ids(user).order_by(None).subquery()))
+
+    def size(self, user):
+        ids = self.media_ids(user).order_by(None).subquery()
+        return db.session.scalar(db.select(db.func.coalesce(db.func.sum(MediaFile.size_bytes), 0))
+                                 .where(MediaFile.id.in_(db.select(ids.c.id))))
