@@ -1,0 +1,92 @@
+"""A worker killed with SIGKILL in the middle of a bulk operation: once a worker runs again, the
+operation finishes with every file handled exactly once. Real worker processes, real Redis, and
+the database of the `app` fixture (SQLite and PostgreSQL)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import sqlalchemy as sa
+
+from mediamgr.extensions import db
+from mediamgr.library.models import MediaEvent, Tag, media_tags
+from mediamgr.progress.models import Operation
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = 3000
+SETTINGS = ("REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND", "STORAGE_ROOT", "STAGING_DIR", "SECRET_KEY")
+
+
+def start_worker(app, log_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "S3_"))}
+    env.update({key: str(app.config[key]) for key in SETTINGS})
+    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=app.instance_path,
+               BULK_BATCH_SIZE="50", BULK_STALE_SECONDS="2", MAINTENANCE_INTERVAL="1", PYTHONUNBUFFERED="1")
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, "worker.py", "--queues", "bulk"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def kill_hard(process):
+    """SIGKILL the worker and its work horse (RQ starts the horse in a session of its own)."""
+    family = [process.pid] + [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
+    for pid in family:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait()
+
+
+def current(operation_id):
+    db.session.rollback()
+    return db.session.get(Operation, operation_id, populate_existing=True)
+
+
+def wait_for(condition, seconds, what, log_path):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}\n" + Path(log_path).read_text(errors="replace")[-3000:])
+
+
+def test_a_worker_killed_mid_operation_is_replaced_and_every_file_is_tagged_once(app, ada, files, tmp_path):
+    tagged = files("ada@example.com", FILES, tags=["midterm"])
+    response = ada.post("/media/bulk", {"action": "add_tags", "scope": "library", "all": "1", "tag": "midterm",
+                                        "tags": "graded"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    operation_id = db.session.scalar(sa.select(Operation.id).where(Operation.kind == "bulk"))
+    log_path = tmp_path / "workers.log"
+
+    first = start_worker(app, log_path)
+    try:
+        wait_for(lambda: current(operation_id).processed >= 500, 120, "the first 500 files", log_path)
+    finally:
+        kill_hard(first)
+    killed_at = current(operation_id)
+    assert killed_at.status == "running" and 500 <= killed_at.processed < FILES
+
+    second = start_worker(app, log_path)
+    try:
+        wait_for(lambda: current(operation_id).status == "succeeded", 180, "the operation to finish", log_path)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)
+
+    done = current(operation_id)
+    assert (done.processed, done.total, done.failed, done.checkpoint) == (FILES, FILES, 0, FILES)
+    assert done.details.get("recoveries") == 1, log_path.read_text()[-4000:]
+    graded = db.session.scalar(sa.select(Tag.id).where(Tag.name == "graded"))
+    links = db.session.scalar(sa.select(sa.func.count()).select_from(media_tags).where(media_tags.c.tag_id == graded))
+    assert links == FILES
+    per_file = db.session.execute(
+        sa.select(MediaEvent.media_id, sa.func.count()).where(MediaEvent.action == "tagged")
+        .group_by(MediaEvent.media_id)).all()
+    assert len(per_file) == FILES and {count for _media_id, count in per_file} == {1}
+    assert {media_id for media_id, _count in per_file} == set(tagged)
+    assert "continuing from file" in log_path.read_text()
