@@ -239,6 +239,7 @@ def test_tag_names_with_markup_are_escaped_everywhere(ada, worker, files):
 def test_redis_down_keeps_browsing_and_refuses_bulk_work(tmp_path, sqlite_template, redis_url):
     import shutil
 
+    from factories import make_files
     from helpers import Browser, base_config
     from mediamgr import create_app
     from mediamgr.cli import ensure_user
@@ -248,7 +249,7 @@ def test_redis_down_keeps_browsing_and_refuses_bulk_work(tmp_path, sqlite_templa
                       "REDIS_URL": "redis://127.0.0.1:1/0"})
     with app.app_context():
         ensure_user("ada@example.com", "correct-horse-battery", "Ada", "instructor")
-        ids = __import__("conftest").make_files("ada@example.com", 3)
+        ids = make_files("ada@example.com", 3)
         ada = Browser(app).login("ada@example.com")
         response = ada.post("/media/bulk", {"action": "trash", "scope": "library", "ids": [str(i) for i in ids]})
         assert response.status_code == 503 and "nothing was changed" in response.get_data(as_text=True)

@@ -1,0 +1,48 @@
+"""Libraries made in bulk: rows written directly (with stored bytes on local disk when asked), as
+thousands of real uploads would take minutes. Needs an app context."""
+import hashlib
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from mediamgr.auth.models import User
+from mediamgr.extensions import db
+from mediamgr.library.models import MediaFile, Tag, media_tags
+from mediamgr.storage import content_key, get_storage
+from mediamgr.timeutil import utcnow
+
+
+def make_files(email, count, tags=(), stored=False, trashed=False, prefix="file"):
+    """`count` ready files for the user with `email`, tagged with `tags`; returns their ids."""
+    owner = db.session.scalar(sa.select(User).where(User.email == email))
+    now = utcnow()
+    start = db.session.scalar(sa.select(sa.func.count()).select_from(MediaFile)) or 0
+    rows = []
+    for number in range(start, start + count):
+        name = f"{prefix} {number:05d}.pdf"
+        sha = hashlib.sha256(f"{email}-{number}".encode()).hexdigest()
+        rows.append({"owner_id": owner.id, "name": name, "name_key": name.lower(),
+                     "search_text": " ".join([name.lower(), *sorted(tags)]), "original_name": name,
+                     "kind": "document", "mime_type": "application/pdf", "size_bytes": 1000 + number,
+                     "sha256": sha, "storage_key": content_key(owner.id, sha), "category": "", "description": "",
+                     "status": "deleted" if trashed else "ready", "created_at": now, "updated_at": now,
+                     "ready_at": now, "deleted_at": now if trashed else None})
+    db.session.execute(sa.insert(MediaFile), rows)
+    ids = list(db.session.scalars(sa.select(MediaFile.id).where(MediaFile.owner_id == owner.id)
+                                  .order_by(MediaFile.id.desc()).limit(count)))[::-1]
+    for name in tags:
+        tag = db.session.scalar(sa.select(Tag).where(Tag.owner_id == owner.id, Tag.name == name))
+        if tag is None:
+            tag = Tag(owner_id=owner.id, name=name)
+            db.session.add(tag)
+            db.session.flush()
+        db.session.execute(sa.insert(media_tags), [{"media_id": media_id, "tag_id": tag.id} for media_id in ids])
+    db.session.commit()
+    if stored:
+        storage = get_storage()
+        for media in db.session.scalars(sa.select(MediaFile).where(MediaFile.id.in_(ids))):
+            path = Path(storage.path_for(media.storage_key))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"%PDF-1.4 test " + media.sha256.encode())
+    return ids
+
