@@ -66,6 +66,7 @@ def _register_blueprints(app):
     from .library.views import card_urls, thumbnail_url
     from .progress import routes as _progress_routes  # noqa: F401
     from .upload import routes as _upload_routes  # noqa: F401
+    from .upload import tus as _tus_routes  # noqa: F401
     from .upload.request import upload_limit_text
 
     for blueprint in (auth.bp, bulk.bp, health.bp, library.bp, progress.bp, upload.bp):

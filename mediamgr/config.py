@@ -118,6 +118,7 @@ def load_config(instance_path, env=None):
         "BULK_BATCH_SIZE": parse_positive_int("BULK_BATCH_SIZE", env.get("BULK_BATCH_SIZE", "500")),
         "BULK_STALE_SECONDS": parse_positive_int("BULK_STALE_SECONDS", env.get("BULK_STALE_SECONDS", "60")),
         "MAINTENANCE_INTERVAL": parse_positive_int("MAINTENANCE_INTERVAL", env.get("MAINTENANCE_INTERVAL", "30")),
+        "UPLOAD_EXPIRY_HOURS": parse_positive_int("UPLOAD_EXPIRY_HOURS", env.get("UPLOAD_EXPIRY_HOURS", "24")),
         "REGISTRATION_OPEN": parse_bool("REGISTRATION_OPEN", env.get("REGISTRATION_OPEN", "true")),
         "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance_path),
     }

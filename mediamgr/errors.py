@@ -20,7 +20,7 @@ MESSAGES = {
 
 def _wants_text():
     return (request.headers.get("HX-Request") == "true" or request.accept_mimetypes.best == "application/json"
-            or request.headers.get("X-Requested-With") == "XMLHttpRequest")
+            or request.headers.get("X-Requested-With") == "XMLHttpRequest" or "Tus-Resumable" in request.headers)
 
 
 def _describe(error):

@@ -1,5 +1,6 @@
 """Housekeeping every worker does at start and then every MAINTENANCE_INTERVAL seconds: rescue
-bulk operations whose worker died, and remove stored objects whose rows are gone."""
+bulk operations whose worker died, remove stored objects whose rows are gone, and remove
+resumable uploads left unfinished past their expiry."""
 import logging
 
 from ..extensions import db
@@ -10,8 +11,9 @@ log = logging.getLogger(__name__)
 def run_maintenance():
     from ..bulk.service import recover_stalled_operations
     from ..library.service import flush_pending_deletions
+    from ..upload.tus import expire_uploads
 
-    for task in (recover_stalled_operations, flush_pending_deletions):
+    for task in (recover_stalled_operations, flush_pending_deletions, expire_uploads):
         try:
             task()
         except Exception:  # one failing task must not stop the others, nor the worker

@@ -86,3 +86,33 @@ class StagedFile:
         os.replace(self.path, path)
         self.path = Path(path)
         self.kept = True
+
+
+class FinishedFile:
+    """A file that arrived in pieces (a resumable upload), hashed once it is complete; it offers
+    what accept_staged_file needs, as a StagedFile does."""
+
+    def __init__(self, path, filename):
+        self.path = Path(path)
+        self.filename = filename
+        self.kept = False
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as source:
+            self.head = source.read(SNIFF_BYTES)
+            digest.update(self.head)
+            while chunk := source.read(COPY_CHUNK):
+                digest.update(chunk)
+        self.size = self.path.stat().st_size
+        self.sha256 = digest.hexdigest()
+
+    def close(self):
+        pass
+
+    def discard(self):
+        if not self.kept:
+            self.path.unlink(missing_ok=True)
+
+    def move_to(self, path):
+        os.replace(self.path, path)
+        self.path = Path(path)
+        self.kept = True

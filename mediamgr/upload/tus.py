@@ -1,0 +1,303 @@
+"""Resumable uploads: the tus 1.0.0 protocol at /uploads/ (core, and the creation,
+creation-with-upload, termination, expiration and checksum extensions).
+
+Bytes stream from the request into the upload's staging file at its offset, never held whole in
+memory; the offset is kept in the database after every PATCH, so another (or a restarted) web
+process resumes at the right place. When the last byte arrives the file takes the same road as
+any upload (accept_staged_file): type check, hash, the job to storage, probe, thumbnail.
+"""
+import base64
+import binascii
+import fcntl
+import hashlib
+import secrets
+from datetime import timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+from flask import Response, abort, current_app, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import ClientDisconnected
+
+from ..extensions import db
+from ..scoping import get_owned_or_404
+from ..timeutil import utcnow
+from . import bp
+from .models import ResumableUpload
+from .names import sanitize_filename
+from .request import upload_limit_text
+from .service import accept_staged_file
+from .sniff import SNIFF_BYTES, RejectedFile, classify
+from .staging import COPY_CHUNK, FinishedFile
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
+CHECKSUMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
+OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+CHECKSUM_MISMATCH = 460  # tus checksum extension: "Checksum Mismatch"
+
+
+def _folder():
+    folder = Path(current_app.config["STAGING_DIR"]) / "resumable"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def part_path(upload_id):
+    return _folder() / f"{upload_id}.part"
+
+
+def _expires_header(upload):
+    return format_datetime(upload.expires_at.replace(tzinfo=timezone.utc), usegmt=True)
+
+
+def _answer(status, message="", **headers):
+    response = Response(message, status=status, content_type="text/plain; charset=utf-8")
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = str(value)
+    return response
+
+
+@bp.after_app_request
+def _tus_headers(response):
+    if request.path.startswith("/uploads/"):
+        response.headers["Tus-Resumable"] = TUS_VERSION
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _require_tus():
+    """Every request but OPTIONS names the protocol version; only signed-in users upload."""
+    if request.headers.get("Tus-Resumable") != TUS_VERSION:
+        abort(_answer(412, f"This server speaks tus {TUS_VERSION}.", Tus_Version=TUS_VERSION))
+    if not current_user.is_authenticated:
+        abort(_answer(401, "Log in to upload."))
+
+
+def _live_upload(upload_id):
+    """The signed-in user's unfinished upload, or 404 (someone else's, or unknown) / 410 (expired)."""
+    upload = get_owned_or_404(ResumableUpload, upload_id[:32])
+    if upload.expires_at <= utcnow() and not upload.is_complete:
+        abort(_answer(410, "This upload expired; start it again."))
+    return upload
+
+
+@bp.route("/uploads/", methods=["OPTIONS"], provide_automatic_options=False)
+@bp.route("/uploads/<upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
+def tus_options(upload_id=None):
+    return _answer(204, Tus_Version=TUS_VERSION, Tus_Extension=EXTENSIONS,
+                   Tus_Max_Size=current_app.config["MAX_UPLOAD_BYTES"],
+                   Tus_Checksum_Algorithm=",".join(CHECKSUMS))
+
+
+@bp.post("/uploads/")
+def tus_create():
+    """Creation: a new upload of Upload-Length bytes; with a body, its first bytes too."""
+    _require_tus()
+    if request.headers.get("Upload-Defer-Length"):
+        abort(_answer(400, "Give the upload's length (Upload-Length); deferred lengths are not supported."))
+    raw_length = request.headers.get("Upload-Length", "")
+    if not raw_length.isdigit():
+        abort(_answer(400, "Upload-Length must be the file's size in bytes."))
+    length = int(raw_length)
+    if length > current_app.config["MAX_UPLOAD_BYTES"]:
+        abort(_answer(413, f"This file is larger than the {upload_limit_text()} upload limit."))
+    if length == 0:
+        abort(_answer(400, "This file is empty (0 bytes); nothing was uploaded."))
+    metadata_header = request.headers.get("Upload-Metadata", "")[:4000]
+    metadata = _parse_metadata(metadata_header)
+    filename = sanitize_filename(metadata.get("filename") or metadata.get("name") or "", fallback="upload")
+    upload = ResumableUpload(id=secrets.token_hex(16), owner_id=current_user.id, length=length, offset=0,
+                             filename=filename, metadata_header=metadata_header, checked=False,
+                             expires_at=utcnow() + timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"]))
+    part_path(upload.id).touch()
+    db.session.add(upload)
+    db.session.commit()
+    location = url_for("upload.tus_upload", upload_id=upload.id, _external=True)
+    headers = {"Location": location, "Upload_Expires": _expires_header(upload)}
+    if request.content_length or request.headers.get("Transfer-Encoding"):
+        if request.mimetype != OFFSET_CONTENT_TYPE:
+            abort(_answer(415, f"Send the upload's bytes as {OFFSET_CONTENT_TYPE}."))
+        result = _receive(upload)
+        if result.status_code >= 300:
+            return result
+        headers.update(Upload_Offset=upload.offset)
+        for name in ("X-Operation-Id",):
+            if name in result.headers:
+                headers[name] = result.headers[name]
+    return _answer(201, **headers)
+
+
+@bp.route("/uploads/<upload_id>", methods=["HEAD"])
+def tus_upload(upload_id):
+    """Where an upload stands: its offset, length and metadata."""
+    _require_tus()
+    upload = _live_upload(upload_id)
+    headers = {"Upload_Offset": upload.offset, "Upload_Length": upload.length, "Upload_Expires": _expires_header(upload)}
+    if upload.metadata_header:
+        headers["Upload_Metadata"] = upload.metadata_header
+    if upload.operation_id:
+        headers["X_Operation_Id"] = upload.operation_id
+    return _answer(200, **headers)
+
+
+@bp.route("/uploads/<upload_id>", methods=["PATCH"])
+def tus_patch(upload_id):
+    """Core: bytes at Upload-Offset, appended to the upload."""
+    _require_tus()
+    if request.mimetype != OFFSET_CONTENT_TYPE:
+        abort(_answer(415, f"Send the upload's bytes as {OFFSET_CONTENT_TYPE}."))
+    upload = _live_upload(upload_id)
+    offset = request.headers.get("Upload-Offset", "")
+    if not offset.isdigit():
+        abort(_answer(400, "Upload-Offset must be a number of bytes."))
+    if int(offset) != upload.offset:
+        abort(_answer(409, f"This upload is at byte {upload.offset:,}, not {int(offset):,}: ask with HEAD and resume there.",
+                      Upload_Offset=upload.offset))
+    if upload.is_complete:
+        abort(_answer(409, "This upload is already complete."))
+    return _receive(upload)
+
+
+@bp.route("/uploads/<upload_id>", methods=["DELETE"])
+def tus_delete(upload_id):
+    """Termination: the client gives the upload up; its bytes go."""
+    _require_tus()
+    upload = get_owned_or_404(ResumableUpload, upload_id[:32])
+    if upload.is_complete:
+        abort(_answer(409, "This upload is complete; delete the file from the library instead."))
+    db.session.delete(upload)
+    db.session.commit()
+    part_path(upload.id).unlink(missing_ok=True)
+    return _answer(204)
+
+
+def _receive(upload):
+    """Stream the request body into the upload at its offset; on the last byte, hand the file on."""
+    checksum = _checksum_request()
+    remaining = upload.length - upload.offset
+    if request.content_length is not None and request.content_length > remaining:
+        abort(_answer(413, f"This upload needs {remaining:,} more bytes, not {request.content_length:,}."))
+    path = part_path(upload.id)
+    with open(path, "r+b") as part:
+        try:
+            fcntl.flock(part, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            abort(_answer(423, "Another request is still sending this upload; try again in a moment."))
+        part.truncate(upload.offset)  # bytes past the committed offset (a crashed request's) are not trusted
+        part.seek(upload.offset)
+        written, head, complete_stream = _copy_body(part, upload, remaining, checksum)
+        if checksum is not None and checksum[1].digest() != checksum[2]:
+            part.truncate(upload.offset)
+            return _answer(CHECKSUM_MISMATCH, "The chunk's checksum does not match its bytes; it was discarded.",
+                           Upload_Offset=upload.offset)
+        if not upload.checked and (upload.offset + written >= min(SNIFF_BYTES, upload.length)):
+            try:
+                classify(head, upload.filename)
+            except RejectedFile as refusal:
+                _forget(upload)
+                abort(_answer(415, str(refusal)))
+            upload.checked = True
+        part.flush()
+    upload.offset += written
+    db.session.commit()
+    headers = {"Upload_Offset": upload.offset, "Upload_Expires": _expires_header(upload)}
+    if upload.offset < upload.length:
+        return _answer(204 if complete_stream else 400, "" if complete_stream else "The body ended early.", **headers)
+    operation = _finish(upload)
+    return _answer(204, X_Operation_Id=operation.id, **headers)
+
+
+def _copy_body(part, upload, remaining, checksum):
+    """Copy the body into `part`; returns (bytes written, the file's first bytes when this request
+    started at the beginning, whether the body arrived whole)."""
+    body = request.upload_body
+    written = 0
+    head = bytearray(_existing_head(upload)) if not upload.checked else bytearray()
+    while written < remaining:
+        try:
+            chunk = body.read(min(COPY_CHUNK, remaining - written))
+        except (OSError, ClientDisconnected):  # the connection dropped: keep what arrived (unless a checksum must cover it)
+            break
+        if not chunk:
+            break
+        part.write(chunk)
+        if checksum is not None:
+            checksum[1].update(chunk)
+        if not upload.checked and len(head) < SNIFF_BYTES:
+            head += chunk[: SNIFF_BYTES - len(head)]
+        written += len(chunk)
+    expected = request.content_length
+    complete_stream = expected is None or written == expected
+    if checksum is not None and not complete_stream:
+        part.truncate(upload.offset)
+        return 0, head, False
+    return written, head, complete_stream
+
+
+def _existing_head(upload):
+    if upload.offset == 0:
+        return b""
+    with open(part_path(upload.id), "rb") as part:
+        return part.read(min(upload.offset, SNIFF_BYTES))
+
+
+def _checksum_request():
+    """(algorithm, running hash, expected digest) from Upload-Checksum, or None."""
+    header = request.headers.get("Upload-Checksum")
+    if not header:
+        return None
+    algorithm, _, encoded = header.strip().partition(" ")
+    if algorithm not in CHECKSUMS:
+        abort(_answer(400, f"Checksum algorithm {algorithm[:20]!r} is not supported; use one of {', '.join(CHECKSUMS)}."))
+    try:
+        expected = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        abort(_answer(400, "Upload-Checksum must be an algorithm and a base64 digest."))
+    return algorithm, CHECKSUMS[algorithm](), expected
+
+
+def _finish(upload):
+    """The last byte arrived: the file takes the normal road into the library."""
+    staged = FinishedFile(part_path(upload.id), upload.filename)
+    try:
+        operation = accept_staged_file(current_user, staged)
+    except RejectedFile as refusal:
+        _forget(upload)
+        abort(_answer(415, str(refusal)))
+    upload.completed_at = utcnow()
+    upload.operation_id = operation.id
+    db.session.commit()
+    return operation
+
+
+def _forget(upload):
+    db.session.delete(upload)
+    db.session.commit()
+    part_path(upload.id).unlink(missing_ok=True)
+
+
+def _parse_metadata(header):
+    """Upload-Metadata: comma-separated "key base64(value)" pairs; values decoded as UTF-8."""
+    values = {}
+    for pair in header.split(","):
+        key, _, encoded = pair.strip().partition(" ")
+        if not key:
+            continue
+        try:
+            values[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            abort(_answer(400, "Upload-Metadata values must be base64."))
+    return values
+
+
+def expire_uploads():
+    """Remove unfinished uploads past their expiry, with their staging files; returns how many."""
+    expired = db.session.scalars(db.select(ResumableUpload).where(ResumableUpload.expires_at <= utcnow(),
+                                                                  ResumableUpload.completed_at.is_(None))).all()
+    for upload in expired:
+        part_path(upload.id).unlink(missing_ok=True)
+        db.session.delete(upload)
+    db.session.commit()
+    return len(expired)
+
