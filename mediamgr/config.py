@@ -15,6 +15,7 @@ class ConfigError(Exception):
 
 
 GiB = 1024**3
+MiB = 1024**2
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2,
                "mib": 1024**2, "g": GiB, "gb": GiB, "gib": GiB, "t": 1024**4, "tb": 1024**4, "tib": 1024**4}
 
@@ -118,6 +119,9 @@ def load_config(instance_path, env=None):
         "BULK_BATCH_SIZE": parse_positive_int("BULK_BATCH_SIZE", env.get("BULK_BATCH_SIZE", "500")),
         "BULK_STALE_SECONDS": parse_positive_int("BULK_STALE_SECONDS", env.get("BULK_STALE_SECONDS", "60")),
         "MAINTENANCE_INTERVAL": parse_positive_int("MAINTENANCE_INTERVAL", env.get("MAINTENANCE_INTERVAL", "30")),
+        "RESUMABLE_THRESHOLD_BYTES": parse_size("RESUMABLE_THRESHOLD_BYTES",
+                                                env.get("RESUMABLE_THRESHOLD_BYTES", str(20 * 1000 * 1000))),
+        "RESUMABLE_CHUNK_BYTES": parse_size("RESUMABLE_CHUNK_BYTES", env.get("RESUMABLE_CHUNK_BYTES", str(64 * MiB))),
         "UPLOAD_EXPIRY_HOURS": parse_positive_int("UPLOAD_EXPIRY_HOURS", env.get("UPLOAD_EXPIRY_HOURS", "24")),
         "REGISTRATION_OPEN": parse_bool("REGISTRATION_OPEN", env.get("REGISTRATION_OPEN", "true")),
         "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance_path),

@@ -104,8 +104,95 @@
     while (state.running < PARALLEL_UPLOADS && state.queue.length) {
       const next = state.queue.shift();
       state.running += 1;
-      send(next.file, next.row).finally(() => { state.running -= 1; pump(); });
+      const resumable = window.tus && (next.uploadUrl || next.file.size >= Number(document.body.dataset.resumableThreshold || Infinity));
+      (resumable ? sendResumable(next.file, next.row, next.uploadUrl) : send(next.file, next.row))
+        .finally(() => { state.running -= 1; pump(); });
     }
+  }
+
+  // The server's answer to a finished upload names its operation; its row replaces ours.
+  function showOperation(row, operationId) {
+    row.remove();
+    const panel = document.getElementById("upload-panel");
+    if (operationId && panel) htmx.ajax("GET", `/operations/${operationId}`, { source: panel, swap: "none" });
+    htmx.trigger(document.body, "media-changed");
+  }
+
+  // Large files go up with tus (resumable): after a dropped connection the client asks the server
+  // where the upload stands and goes on from there; after a reload, choosing the same file again
+  // resumes it (tus-js-client remembers the upload's URL by the file's fingerprint).
+  function sendResumable(file, row, uploadUrl) {
+    return new Promise((resolve) => {
+      const bar = row.querySelector("progress");
+      const stage = row.querySelector(".op-stage");
+      const upload = new tus.Upload(file, {
+        endpoint: "/uploads/",
+        uploadUrl: uploadUrl || null,
+        chunkSize: Number(document.body.dataset.resumableChunk) || 64 * 1024 * 1024,
+        retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000],
+        metadata: { filename: file.name, filetype: file.type || "application/octet-stream" },
+        headers: { "X-CSRFToken": csrfToken() },
+        removeFingerprintOnSuccess: true,
+        onShouldRetry(error) {
+          const status = error.originalResponse ? error.originalResponse.getStatus() : 0;
+          if (!status || status === 409 || status === 423 || status >= 500) {
+            stage.textContent = "Connection lost; resuming…";
+            return true;
+          }
+          return false;
+        },
+        onProgress(sent, total) {
+          const percent = Math.floor((100 * sent) / total);
+          bar.value = percent;
+          stage.textContent = `Uploading ${percent}% of ${humanSize(total)} (resumable)`;
+        },
+        onError(error) {
+          const answer = error.originalResponse;
+          const text = answer && answer.getBody ? answer.getBody() : "";
+          failRow(row, text && !text.trim().startsWith("<") ? text : "The upload stopped. Choose the file again to resume it.");
+          resolve();
+        },
+        onSuccess(payload) {
+          const answer = payload && payload.lastResponse;
+          showOperation(row, answer ? answer.getHeader("X-Operation-Id") : null);
+          resolve();
+        },
+      });
+      stage.textContent = "Uploading 0% (resumable)";
+      const begin = uploadUrl ? Promise.resolve([]) : upload.findPreviousUploads();
+      begin.then((previous) => {
+        if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+        upload.start();
+      });
+    });
+  }
+
+  // "Resume" on a paused row: choose the same file again, and it goes on from the server's offset.
+  function resumePaused(pausedRow) {
+    const picker = document.createElement("input");
+    picker.type = "file";
+    picker.addEventListener("change", () => {
+      const file = picker.files[0];
+      if (!file) return;
+      if (file.name !== pausedRow.dataset.name || String(file.size) !== pausedRow.dataset.size) {
+        toast(`That is not “${pausedRow.dataset.name}” (${humanSize(Number(pausedRow.dataset.size))}). Choose the same file to resume.`, "error");
+        return;
+      }
+      const row = uploadRow(file);
+      pausedRow.remove();
+      state.queue.push({ file, row, uploadUrl: pausedRow.dataset.uploadUrl });
+      pump();
+    });
+    picker.click();
+  }
+
+  function discardPaused(pausedRow) {
+    fetch(pausedRow.dataset.uploadUrl, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0", "X-CSRFToken": csrfToken() } })
+      .then((answer) => {
+        if (answer.ok || answer.status === 404) pausedRow.remove();
+        else toast("The upload could not be discarded. Try again.", "error");
+      })
+      .catch(() => toast("The server could not be reached. Check your connection.", "error"));
   }
 
   function send(file, row) {
@@ -369,6 +456,8 @@
     if (target.closest(".toast") && target.hasAttribute("hx-post")) { setTimeout(() => target.closest(".toast")?.remove(), 300); return; }
     const action = target.dataset.action;
     if (action === "close-dialog") closeDialog(false);
+    if (action === "resume-upload") resumePaused(target.closest("li"));
+    if (action === "discard-upload") discardPaused(target.closest("li"));
     if (action === "clear-finished") {
       operationList().querySelectorAll('[data-status="succeeded"], [data-status="failed"], [data-status="cancelled"]').forEach((row) => row.remove());
       if (!operationList().children.length) document.getElementById("upload-panel").classList.add("is-empty");

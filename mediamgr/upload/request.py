@@ -6,6 +6,7 @@ from flask import Request, current_app
 from .staging import StagedFile
 
 UPLOAD_ENDPOINT = "upload.upload_files"
+RESUMABLE_ENDPOINTS = ("upload.tus_create", "upload.tus_patch")  # their bodies are checked against Upload-Length
 FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the other fields
 
 
@@ -21,7 +22,7 @@ def new_staged_file(filename=""):
 class MediamgrRequest(Request):
     @property
     def max_content_length(self):
-        if self.endpoint == UPLOAD_ENDPOINT:
+        if self.endpoint == UPLOAD_ENDPOINT or self.endpoint in RESUMABLE_ENDPOINTS:
             return current_app.config["MAX_UPLOAD_BYTES"] + FORM_OVERHEAD
         return super().max_content_length
 

@@ -5,9 +5,12 @@ from urllib.parse import unquote
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from ..extensions import db
 from ..progress.publisher import latest_states
+from ..timeutil import utcnow
 from ..progress.views import render_events
 from . import bp
+from .models import ResumableUpload
 from .request import new_staged_file, upload_limit_text
 from .service import accept_staged_file
 from .sniff import RejectedFile
@@ -54,3 +57,18 @@ def _upload_form():
         except RejectedFile as refusal:
             flash(str(refusal), "error")
     return redirect(url_for("library.index"))
+
+
+@bp.app_context_processor
+def _resumable():
+    """resumable_uploads(): the signed-in user's unfinished resumable uploads, for the panel's
+    "Resume" rows after a reload or on another day."""
+    def resumable_uploads():
+        if not current_user.is_authenticated:
+            return []
+        return list(db.session.scalars(
+            db.select(ResumableUpload).where(ResumableUpload.owner_id == current_user.id,
+                                             ResumableUpload.completed_at.is_(None),
+                                             ResumableUpload.expires_at > utcnow())
+            .order_by(ResumableUpload.created_at.desc()).limit(20)))
+    return {"resumable_uploads": resumable_uploads}

@@ -31,7 +31,9 @@ STOP_SECONDS = 10
 APP_SETTINGS = ("DATABASE_URL", "REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND", "STORAGE_ROOT", "STAGING_DIR",
                 "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION",
                 "CDN_BASE_URL", "MAX_UPLOAD_BYTES", "SIGNED_URL_TTL", "REGISTRATION_OPEN", "SECRET_KEY",
-                "INSTANCE_PATH", "PORT", "BIND", "WEB_CONCURRENCY", "WEB_THREADS")
+                "INSTANCE_PATH", "PORT", "BIND", "WEB_CONCURRENCY", "WEB_THREADS", "RESUMABLE_CHUNK_BYTES",
+                "RESUMABLE_THRESHOLD_BYTES", "UPLOAD_EXPIRY_HOURS", "BULK_BATCH_SIZE", "BULK_STALE_SECONDS",
+                "MAINTENANCE_INTERVAL")
 
 expect.set_options(timeout=15_000)
 
@@ -125,6 +127,7 @@ def live_server(tmp_path_factory, redis_url):
         "STORAGE_ROOT": str(folder / "storage"),
         "STAGING_DIR": str(folder / "staging"),
         "SECRET_KEY": secrets.token_urlsafe(32),
+        "RESUMABLE_CHUNK_BYTES": str(4 * 1024 * 1024),  # several PATCHes for a test file of 21 MB
     }
     env = {key: value for key, value in os.environ.items() if key not in APP_SETTINGS}
     env.update(settings, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", ACCESS_LOG="1",
