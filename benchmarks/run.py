@@ -8,7 +8,7 @@ import time
 
 import psycopg
 
-from . import grid, ingest, transfer
+from . import bulk, grid, ingest, resumable, transfer
 from .dataset import Plan
 from .payload import make_payload
 from .report import Check, Report
@@ -29,7 +29,7 @@ def parse_args(argv):
                              f"{grid.MIN_REQUESTS}); 0 times every scenario --requests times")
     parser.add_argument("--payload-mib", type=int, default=1024, help="size of the ingest and transfer file")
     parser.add_argument("--pg-dsn", default=os.environ.get("TEST_POSTGRES_DSN", DEFAULT_PG_DSN))
-    for part in ("sqlite", "postgres", "grid", "ingest", "transfer"):
+    for part in ("sqlite", "postgres", "grid", "bulk", "ingest", "transfer", "resumable"):
         parser.add_argument(f"--skip-{part}", action="store_true", help=f"leave out the {part} part")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
     return parser.parse_args(argv)
@@ -49,10 +49,12 @@ def bench_database(workspace, report, options, label, dialect, database_uri):
                      f"+ analyze {seeded['analyze_seconds']:.1f} s",
                      f"≥ {FULL_SEED_ROWS:,} media rows" + ("" if full else " (not checked: --rows)"),
                      seeded["media_files"] >= FULL_SEED_ROWS if full else None, seeded))
-    if options.skip_grid:
-        return
-    report.section(f"{label}: GET /media/grid as the instructor with {options.rows:,} files")
-    grid.GridBenchmark(config, label, dialect, options.rounds, options.requests, options.scenario_budget).run(report)
+    if not options.skip_grid:
+        report.section(f"{label}: GET /media/grid as the instructor with {options.rows:,} files")
+        grid.GridBenchmark(config, label, dialect, options.rounds, options.requests, options.scenario_budget).run(report)
+    if not options.skip_bulk:
+        report.section(f"{label}: bulk add tag and trash of {bulk.FILES:,} files (worker process)")
+        bulk.run(config, label, report, options.rounds, workspace.path("bulk"))
 
 
 def bench_databases(workspace, report, options):
@@ -83,6 +85,12 @@ def bench_transfers(workspace, report, options):
     if not options.skip_transfer:
         report.section("transfer to S3 (moto server)")
         transfer.run(workspace, payload, report, options.rounds)
+    if not options.skip_resumable:
+        report.section("resumable upload (tus) cut at 50% and resumed")
+        resumable.run(workspace, payload, report)
+    if not options.skip_bulk:
+        report.section(f"bulk delete of {bulk.FILES:,} stored files on S3 (moto server)")
+        bulk.run_delete_requests(workspace, report)
 
 
 def main(argv=None):
@@ -92,7 +100,7 @@ def main(argv=None):
     print(f"mediamgr benchmarks; workspace {workspace.root}", flush=True)
     try:
         bench_databases(workspace, report, options)
-        if not (options.skip_ingest and options.skip_transfer):
+        if not (options.skip_ingest and options.skip_transfer and options.skip_resumable and options.skip_bulk):
             bench_transfers(workspace, report, options)
     finally:
         workspace.close()
