@@ -44,13 +44,22 @@ class Batch:
             .where(MediaFile.id.in_(self.media_ids)))}
 
     def record(self, rows, action, description, details=None):
-        if rows:
+        """History lines for `rows`, one INSERT ... SELECT when the details are the same for all,
+        else one row each (`details` a function of the row)."""
+        if not rows:
+            return
+        if callable(details):
             db.session.execute(sa.insert(MediaEvent), [
                 {"media_id": row.id, "owner_id": row.owner_id, "actor_id": self.actor_id, "media_name": row.name,
                  "action": action, "description": description, "created_at": self.now,
-                 "details": {**(details(row) if callable(details) else details or {}),
-                             "operation_id": self.operation_id}}
-                for row in rows])
+                 "details": {**details(row), "operation_id": self.operation_id}} for row in rows])
+            return
+        lines = sa.select(MediaFile.id, MediaFile.owner_id, sa.literal(self.actor_id, sa.Integer), MediaFile.name,
+                          sa.literal(action), sa.literal(description),
+                          sa.literal({**(details or {}), "operation_id": self.operation_id}, sa.JSON),
+                          sa.literal(self.now, sa.DateTime)).where(MediaFile.id.in_([row.id for row in rows]))
+        db.session.execute(sa.insert(MediaEvent).from_select(
+            ["media_id", "owner_id", "actor_id", "media_name", "action", "description", "details", "created_at"], lines))
 
     def gone(self):
         return {media_id: GONE for media_id in self.media_ids if media_id not in self.rows}
@@ -116,8 +125,10 @@ def _links(media_ids):
     return links
 
 
-def _refresh_search_text(rows):
-    """Recompute the search text (name and tags, as MediaFile.refresh_search_text does) of `rows`."""
+def _refresh_search_text(rows, now):
+    """Recompute the search text (name and tags, as MediaFile.refresh_search_text does) of `rows`,
+    in one UPDATE (a CASE on the id: SQLite has no UPDATE ... FROM (VALUES ...) with column names);
+    their updated_at becomes `now`."""
     if not rows:
         return
     names = {}
@@ -125,8 +136,9 @@ def _refresh_search_text(rows):
             sa.select(media_tags.c.media_id, Tag.name).join(Tag, Tag.id == media_tags.c.tag_id)
             .where(media_tags.c.media_id.in_([row.id for row in rows])).order_by(Tag.name)):
         names.setdefault(media_id, []).append(tag_name)
-    db.session.execute(sa.update(MediaFile), [
-        {"id": row.id, "search_text": " ".join([row.name.lower(), *names.get(row.id, [])])} for row in rows])
+    texts = {row.id: " ".join([row.name.lower(), *names.get(row.id, [])]) for row in rows}
+    db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(list(texts)))
+                       .values(search_text=sa.case(texts, value=MediaFile.id), updated_at=now))
 
 
 def _add_tags(batch):
@@ -138,26 +150,30 @@ def _add_tags(batch):
         return failures
     tag_ids = _tag_ids({row.owner_id for row in live}, names, create=True)
     links = _links([row.id for row in live])
-    new_links, changed, added = [], [], {}
+    added = {}  # media id -> the tag names it gets
     for row in live:
         have = links.get(row.id, set())
-        wanted = [name for name in names if tag_ids[(row.owner_id, name)] not in have]
+        wanted = tuple(name for name in names if tag_ids[(row.owner_id, name)] not in have)
         if not wanted:
             continue
         if len(have) + len(wanted) > MAX_TAGS_PER_FILE:
             failures[row.id] = f"A file can have at most {MAX_TAGS_PER_FILE} tags."
             continue
-        new_links += [{"media_id": row.id, "tag_id": tag_ids[(row.owner_id, name)]} for name in wanted]
-        changed.append(row)
         added[row.id] = wanted
-    if new_links:
-        db.session.execute(sa.insert(media_tags), new_links)
-        _refresh_search_text(changed)
-        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in changed]))
-                           .values(updated_at=batch.now))
-        for wanted in {tuple(names) for names in added.values()}:
-            rows = [row for row in changed if tuple(added[row.id]) == wanted]
-            batch.record(rows, "tagged", "Added tag " + _quoted(wanted), {"added": list(wanted)})
+    # Grouped by the tags they get (usually one group): a few set-based statements per batch.
+    for wanted in set(added.values()):
+        rows = [batch.rows[media_id] for media_id, names_added in added.items() if names_added == wanted]
+        for owner_id in {row.owner_id for row in rows}:
+            ids = [row.id for row in rows if row.owner_id == owner_id]
+            for name in wanted:
+                db.session.execute(sa.insert(media_tags).from_select(
+                    ["media_id", "tag_id"],
+                    sa.select(MediaFile.id, sa.literal(tag_ids[(owner_id, name)], sa.Integer))
+                    .where(MediaFile.id.in_(ids))))
+        # Search matches each word on its own, so the new tags can go at the end of the search text.
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in rows]))
+                           .values(search_text=MediaFile.search_text + " " + " ".join(wanted), updated_at=batch.now))
+        batch.record(rows, "tagged", "Added tag " + _quoted(wanted), {"added": list(wanted)})
     return failures
 
 
@@ -179,8 +195,7 @@ def _remove_tags(batch):
         db.session.execute(sa.delete(media_tags).where(media_tags.c.media_id.in_(list(removed)),
                                                        media_tags.c.tag_id.in_(list(tag_ids.values()))))
         changed = [batch.rows[media_id] for media_id in removed]
-        _refresh_search_text(changed)
-        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(list(removed))).values(updated_at=batch.now))
+        _refresh_search_text(changed, batch.now)
         for gone in {tuple(names) for names in removed.values()}:
             rows = [row for row in changed if tuple(removed[row.id]) == gone]
             batch.record(rows, "tagged", "Removed tag " + _quoted(gone), {"removed": list(gone)})
