@@ -16,7 +16,7 @@ from mediamgr.library.models import MediaEvent, Tag, media_tags
 from mediamgr.progress.models import Operation
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = 3000
+FILES = 5000  # as in the issue: all 5,000 files matching a tag
 SETTINGS = ("REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND", "STORAGE_ROOT", "STAGING_DIR", "SECRET_KEY")
 
 
@@ -65,11 +65,11 @@ def test_a_worker_killed_mid_operation_is_replaced_and_every_file_is_tagged_once
 
     first = start_worker(app, log_path)
     try:
-        wait_for(lambda: current(operation_id).processed >= 500, 120, "the first 500 files", log_path)
+        wait_for(lambda: current(operation_id).processed >= 1500, 120, "the first 1,500 files", log_path)
     finally:
         kill_hard(first)
     killed_at = current(operation_id)
-    assert killed_at.status == "running" and 500 <= killed_at.processed < FILES
+    assert killed_at.status == "running" and 1500 <= killed_at.processed < FILES
 
     second = start_worker(app, log_path)
     try:
