@@ -1,0 +1,60 @@
+"""Courses, their chapters and the chapters' items (links to library files).
+
+Positions are unique within their parent (a database constraint). Reordering renumbers in two
+steps inside one transaction (first out of the way, to negative numbers, then into place), so
+no statement ever leaves two rows at one position, on SQLite or PostgreSQL.
+"""
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class Course(db.Model):
+    __tablename__ = "courses"
+
+    id = db.Column(db.Integer, primary_key=True)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    chapters = db.relationship("Chapter", back_populates="course", order_by="Chapter.position",
+                               cascade="all, delete-orphan", passive_deletes=True)
+
+    __table_args__ = (db.Index("ix_courses_owner_updated", "owner_id", "updated_at"),)
+
+
+class Chapter(db.Model):
+    __tablename__ = "chapters"
+
+    id = db.Column(db.Integer, primary_key=True)
+    course_id = db.Column(db.Integer, db.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False)
+    title = db.Column(db.String(200), nullable=False)
+    position = db.Column(db.Integer, nullable=False)
+
+    course = db.relationship("Course", back_populates="chapters")
+    items = db.relationship("ChapterItem", back_populates="chapter", order_by="ChapterItem.position",
+                            cascade="all, delete-orphan", passive_deletes=True)
+
+    __table_args__ = (db.UniqueConstraint("course_id", "position", name="uq_chapters_course_position"),)
+
+
+class ChapterItem(db.Model):
+    """One library file linked into a chapter, with a title of its own."""
+
+    __tablename__ = "chapter_items"
+
+    id = db.Column(db.Integer, primary_key=True)
+    chapter_id = db.Column(db.Integer, db.ForeignKey("chapters.id", ondelete="CASCADE"), nullable=False)
+    # RESTRICT: the database itself refuses to delete a file some chapter still uses.
+    media_id = db.Column(db.Integer, db.ForeignKey("media_files.id", ondelete="RESTRICT"), nullable=False)
+    title = db.Column(db.String(255), nullable=False)
+    position = db.Column(db.Integer, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    chapter = db.relationship("Chapter", back_populates="items")
+    media = db.relationship("MediaFile")
+
+    __table_args__ = (
+        db.UniqueConstraint("chapter_id", "position", name="uq_chapter_items_chapter_position"),
+        db.Index("ix_chapter_items_media", "media_id"),
+    )

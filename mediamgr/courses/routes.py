@@ -1,0 +1,138 @@
+"""Course pages: the list of courses and the course editor, with the fragments htmx swaps in."""
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ..extensions import db
+from ..htmx import is_htmx
+from . import bp
+from .service import (CourseEditRefused, add_chapter, course_summaries, create_course, delete_chapter,
+                      get_chapter_or_404, get_course_or_404, rename_chapter, rename_course, reorder_chapters)
+
+
+@bp.get("/courses")
+@login_required
+def index():
+    return render_template("courses/index.html", summaries=course_summaries(current_user))
+
+
+@bp.post("/courses")
+@login_required
+def create():
+    try:
+        course = create_course(current_user, request.form.get("title", ""))
+    except CourseEditRefused as refusal:
+        if is_htmx():
+            abort(422, str(refusal))
+        flash(str(refusal), "error")
+        return redirect(url_for("courses.index"))
+    db.session.commit()
+    target = url_for("courses.edit", course_id=course.id)
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+@bp.get("/courses/<int:course_id>/edit")
+@login_required
+def edit(course_id):
+    return render_template("courses/edit.html", course=get_course_or_404(course_id))
+
+
+def _chapters_answer(course, message=None, status=200):
+    """The chapter list again (htmx), or back to the editor (plain form) with the message."""
+    if is_htmx():
+        db.session.expire_all()
+        course = get_course_or_404(course.id)
+        response = make_response(render_template("courses/_chapters.html", course=course, message=message), status)
+        return response
+    if message:
+        flash(message, "error" if status >= 400 else "success")
+    return redirect(url_for("courses.edit", course_id=course.id))
+
+
+def _edit(course, change, attempts=3):
+    """Make the change and commit. A concurrent edit of the same course that got there first (a
+    position taken, SQLite's write lock) makes this one run again on the fresh state."""
+    for attempt in range(attempts):
+        try:
+            change()
+            db.session.commit()
+            return _chapters_answer(course)
+        except CourseEditRefused as refusal:
+            db.session.rollback()
+            return _chapters_answer(course, str(refusal), 422)
+        except (IntegrityError, OperationalError):
+            db.session.rollback()
+            if attempt == attempts - 1:
+                raise
+    return _chapters_answer(course)
+
+
+@bp.post("/courses/<int:course_id>/title")
+@login_required
+def retitle(course_id):
+    course = get_course_or_404(course_id)
+    try:
+        rename_course(course, request.form.get("title", ""))
+    except CourseEditRefused as refusal:
+        db.session.rollback()
+        if is_htmx():
+            abort(422, str(refusal))
+        flash(str(refusal), "error")
+        return redirect(url_for("courses.edit", course_id=course.id))
+    db.session.commit()
+    if is_htmx():
+        return render_template("courses/_title.html", course=course, saved=True)
+    return redirect(url_for("courses.edit", course_id=course.id))
+
+
+@bp.post("/courses/<int:course_id>/chapters")
+@login_required
+def add(course_id):
+    course = get_course_or_404(course_id)
+    return _edit(course, lambda: add_chapter(course, request.form.get("title", "")))
+
+
+@bp.post("/courses/<int:course_id>/chapters/order")
+@login_required
+def order(course_id):
+    course = get_course_or_404(course_id)
+    try:
+        ordered = [int(raw) for raw in request.form.getlist("chapter")]
+    except ValueError:
+        abort(400, "The new order holds something that is not a chapter.")
+    return _edit(course, lambda: reorder_chapters(course, ordered))
+
+
+@bp.post("/chapters/<int:chapter_id>/move")
+@login_required
+def move_chapter(chapter_id):
+    """Move a chapter one place up or down (the keyboard's and the no-script way to reorder)."""
+    chapter = get_chapter_or_404(chapter_id)
+    course = chapter.course
+    ids = [each.id for each in course.chapters]
+    index = ids.index(chapter.id)
+    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if step is None:
+        abort(400, "Say whether the chapter moves up or down.")
+    if 0 <= index + step < len(ids):
+        ids[index], ids[index + step] = ids[index + step], ids[index]
+    return _edit(course, lambda: reorder_chapters(course, ids))
+
+
+@bp.post("/chapters/<int:chapter_id>/title")
+@login_required
+def retitle_chapter(chapter_id):
+    chapter = get_chapter_or_404(chapter_id)
+    return _edit(chapter.course, lambda: rename_chapter(chapter, request.form.get("title", "")))
+
+
+@bp.post("/chapters/<int:chapter_id>/delete")
+@login_required
+def remove_chapter(chapter_id):
+    chapter = get_chapter_or_404(chapter_id)
+    course = chapter.course
+    return _edit(course, lambda: delete_chapter(chapter))

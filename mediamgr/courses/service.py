@@ -1,0 +1,129 @@
+"""What can happen to courses and chapters. Callers commit.
+
+Every lookup is scoped to the signed-in user (an admin sees all); a chapter or item is reached
+through its course, so another instructor's ids answer 404 like unknown ones.
+"""
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from ..extensions import db
+from ..scoping import get_owned_or_404
+from ..timeutil import utcnow
+from .models import Chapter, ChapterItem, Course
+
+MAX_TITLE_LENGTH = 200
+
+
+class CourseEditRefused(ValueError):
+    """An edit that cannot be made; the message is for the user."""
+
+
+def clean_title(raw, what="title"):
+    title = " ".join((raw or "").split())
+    if not title:
+        raise CourseEditRefused(f"The {what} can't be empty.")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise CourseEditRefused(f"The {what} can be at most {MAX_TITLE_LENGTH} characters.")
+    return title
+
+
+def get_course_or_404(course_id, lock=False):
+    course = get_owned_or_404(Course, course_id)
+    if lock:
+        _lock(Course, course.id)
+    return course
+
+
+def get_chapter_or_404(chapter_id):
+    query = sa.select(Chapter).join(Course, Course.id == Chapter.course_id).where(Chapter.id == chapter_id)
+    if not current_user.is_admin:
+        query = query.where(Course.owner_id == current_user.id)
+    chapter = db.session.scalar(query)
+    if chapter is None:
+        abort(404)
+    return chapter
+
+
+def _lock(model, row_id):
+    """Serialise edits of one parent's children (PostgreSQL row lock; SQLite writes one at a time)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(model.id).where(model.id == row_id).with_for_update())
+
+
+def touch(course):
+    course.updated_at = utcnow()
+
+
+def create_course(user, title):
+    course = Course(owner_id=user.id, title=clean_title(title))
+    db.session.add(course)
+    db.session.flush()
+    return course
+
+
+def rename_course(course, title):
+    course.title = clean_title(title)
+    touch(course)
+
+
+def add_chapter(course, title):
+    """A new chapter at the end of the course."""
+    _lock(Course, course.id)
+    last = db.session.scalar(sa.select(sa.func.max(Chapter.position)).where(Chapter.course_id == course.id))
+    chapter = Chapter(course_id=course.id, title=clean_title(title, "chapter title"), position=(last or 0) + 1)
+    db.session.add(chapter)
+    touch(course)
+    db.session.flush()
+    return chapter
+
+
+def rename_chapter(chapter, title):
+    chapter.title = clean_title(title, "chapter title")
+    touch(chapter.course)
+
+
+def delete_chapter(chapter):
+    """Delete the chapter and its links (never the files); the others close the gap."""
+    course = chapter.course
+    _lock(Course, course.id)
+    db.session.delete(chapter)
+    db.session.flush()
+    remaining = db.session.scalars(sa.select(Chapter.id).where(Chapter.course_id == course.id)
+                                   .order_by(Chapter.position)).all()
+    renumber(Chapter, Chapter.course_id == course.id, remaining)
+    touch(course)
+
+
+def reorder_chapters(course, ordered_ids):
+    """Put the course's chapters in the order given (every chapter exactly once)."""
+    _lock(Course, course.id)
+    current = db.session.scalars(sa.select(Chapter.id).where(Chapter.course_id == course.id)).all()
+    if sorted(current) != sorted(ordered_ids):
+        raise CourseEditRefused("The course changed meanwhile; reload the page and try again.")
+    renumber(Chapter, Chapter.course_id == course.id, ordered_ids)
+    touch(course)
+
+
+def renumber(model, parent_clause, ordered_ids):
+    """Positions 1..n in `ordered_ids` order, in two statements that never collide: first every row
+    moves to a negative position, then to its place."""
+    if not ordered_ids:
+        return
+    db.session.execute(sa.update(model).where(parent_clause).values(position=-model.position - 1))
+    db.session.execute(sa.update(model).where(parent_clause, model.id.in_(ordered_ids)).values(
+        position=sa.case({row_id: index for index, row_id in enumerate(ordered_ids, start=1)}, value=model.id)))
+    db.session.expire_all()
+
+
+def course_summaries(user):
+    """The user's courses, newest change first, with their chapter and item counts (one query)."""
+    chapters = (sa.select(sa.func.count(Chapter.id)).where(Chapter.course_id == Course.id)
+                .correlate(Course).scalar_subquery())
+    items = (sa.select(sa.func.count(ChapterItem.id)).join(Chapter, Chapter.id == ChapterItem.chapter_id)
+             .where(Chapter.course_id == Course.id).correlate(Course).scalar_subquery())
+    query = sa.select(Course, chapters.label("chapters"), items.label("items")).order_by(Course.updated_at.desc(),
+                                                                                         Course.id.desc())
+    if not user.is_admin:
+        query = query.where(Course.owner_id == user.id)
+    return db.session.execute(query).all()
