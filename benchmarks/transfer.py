@@ -89,7 +89,8 @@ def job_progress_callback(total):
     """What mediamgr.jobs.ingest._transfer passes as `progress`: the operation's reporter, which
     publishes at most 10 events a second to the owner's Redis channel."""
     operation = SimpleNamespace(id=1, owner_id=1, kind="upload", title="bench", status="running",
-                                stage="transferring", total=total, processed=0, failed=0, error=None, media_id=1)
+                                stage="transferring", total=total, processed=0, failed=0, error=None, media_id=1,
+                                current_item=None, cancel_requested=False)
     reporter = ProgressReporter(operation)
     reporter.report()  # as the job does before the transfer starts
 
