@@ -47,7 +47,8 @@ def test_select_all_matching_then_add_a_tag_and_watch_it_finish(page, live_serve
     boxes.nth(2).check()
     bar.get_by_role("button", name="Select all on this page").click()
     expect(bar.locator("#bulk-count")).to_have_text(f"{cards(page).count()} selected")
-    bar.get_by_role("button", name="Select all matching").click()
+    expect(bar.get_by_role("button", name=f"Select all {MATCHING} files matching")).to_be_visible()
+    bar.get_by_role("button", name=f"Select all {MATCHING} files matching").click()
     expect(bar.locator("#bulk-count")).to_have_text(f"All {MATCHING} files matching this filter are selected")
     screenshot(page, "bulk-selection-bar")
 
