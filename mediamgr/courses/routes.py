@@ -1,4 +1,7 @@
 """Course pages: the list of courses and the course editor, with the fragments htmx swaps in."""
+import random
+import time
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -53,10 +56,13 @@ def _chapters_answer(course, message=None, status=200):
     return redirect(url_for("courses.edit", course_id=course.id))
 
 
-def _edit(course, change, attempts=3):
+def _edit(course, change, attempts=5):
     """Make the change and commit. A concurrent edit of the same course that got there first (a
-    position taken, SQLite's write lock) makes this one run again on the fresh state."""
+    position taken, SQLite's write lock) makes this one run again, after a short random pause, on
+    the fresh state."""
     for attempt in range(attempts):
+        if attempt:
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
         try:
             change()
             db.session.commit()

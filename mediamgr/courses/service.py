@@ -46,9 +46,13 @@ def get_chapter_or_404(chapter_id):
 
 
 def _lock(model, row_id):
-    """Serialise edits of one parent's children (PostgreSQL row lock; SQLite writes one at a time)."""
+    """Serialise edits of one parent's children before reading their positions: a row lock on
+    PostgreSQL; on SQLite, a write first (the database's write lock: no one else commits until we
+    do, so the positions read next are the latest)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(model.id).where(model.id == row_id).with_for_update())
+    else:
+        db.session.execute(sa.update(model).where(model.id == row_id).values(id=model.id))
 
 
 def touch(course):
