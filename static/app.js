@@ -441,6 +441,49 @@
   document.addEventListener("htmx:afterSettle", () => renderSelection());
   document.addEventListener("bulk-started", () => { clearSelection(); showPanel(); });
 
+  // ---- the course editor --------------------------------------------------------------------
+  // Item titles are edited in place: Enter or leaving the field saves, Escape puts the old title
+  // back. Alt+Up / Alt+Down move the item (its Move up / Move down buttons). After the chapter
+  // list is swapped in again, focus returns to the same control of the same item or chapter.
+  document.addEventListener("keydown", (event) => {
+    const title = event.target.closest && event.target.closest(".item-title");
+    if (title && event.key === "Escape") {
+      event.preventDefault(); event.stopPropagation();
+      title.value = title.dataset.saved; title.blur();
+      return;
+    }
+    const item = event.target.closest && event.target.closest(".chapter-item");
+    if (item && event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
+      const button = item.querySelector(`button[value="${event.key === "ArrowUp" ? "up" : "down"}"]`);
+      if (button) { event.preventDefault(); button.focus(); button.click(); }
+    }
+  }, true);
+
+  document.addEventListener("focusout", (event) => {
+    const title = event.target.closest && event.target.closest(".item-title");
+    if (!title || title.value === title.dataset.saved) return;
+    if (!title.value.trim()) { title.value = title.dataset.saved; toast("An item title can't be empty.", "error"); return; }
+    htmx.trigger(title.form, "submit");
+  });
+
+  let focusToRestore = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target.id !== "chapters") return;
+    const active = document.activeElement;
+    const holder = active && active.closest && active.closest(".chapter-item, .chapter");
+    focusToRestore = holder && { holder: holder.id, name: active.name || "", value: active.value || "", tag: active.tagName };
+  });
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail.target.id !== "chapters" || !focusToRestore) return;
+    const holder = document.getElementById(focusToRestore.holder);
+    const { tag, name, value } = focusToRestore;
+    focusToRestore = null;
+    if (!holder) return;
+    const same = tag === "BUTTON" ? holder.querySelector(`button[name="${name}"][value="${value}"]`)
+                                  : holder.querySelector(`${tag.toLowerCase()}[name="${name}"]`);
+    (same || holder.querySelector("button, input")).focus();
+  });
+
   // ---- the rest -----------------------------------------------------------------------------
   document.addEventListener("htmx:responseError", (event) => {
     const text = (event.detail.xhr && event.detail.xhr.responseText) || "";

@@ -11,6 +11,7 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..courses.usage import IN_USE, used_ids
 from ..extensions import db
 from ..library.models import MediaEvent, MediaFile, Tag, media_tags
 from ..library.service import MAX_CATEGORY_LENGTH, MAX_TAGS_PER_FILE, parse_tags, schedule_deletion
@@ -92,9 +93,11 @@ def _restore(batch):
 def _delete(batch):
     """Delete trashed files for good; their stored objects are noted for removal after the commit.
     A file already gone counts as done: deleting it was the point."""
-    trashed = [row for row in batch.rows.values() if row.deleted_at is not None]
+    used = used_ids([row.id for row in batch.rows.values()])
+    trashed = [row for row in batch.rows.values() if row.deleted_at is not None and row.id not in used]
     failures = {row.id: "It is no longer in the trash (restored meanwhile), so it was kept."
                 for row in batch.rows.values() if row.deleted_at is None}
+    failures.update({media_id: IN_USE for media_id in used if media_id in batch.rows})
     if trashed:
         ids = [row.id for row in trashed]
         batch.record(trashed, "deleted", "Deleted permanently",

@@ -10,7 +10,9 @@ from ..extensions import db
 from ..htmx import is_htmx
 from . import bp
 from .service import (CourseEditRefused, add_chapter, course_summaries, create_course, delete_chapter,
-                      get_chapter_or_404, get_course_or_404, rename_chapter, rename_course, reorder_chapters)
+                      get_chapter_or_404, get_course_or_404, get_item_or_404, link_media, move_item_by,
+                      move_item_to, remove_item, rename_chapter, rename_course, rename_item, reorder_chapters,
+                      reorder_items)
 
 
 @bp.get("/courses")
@@ -142,3 +144,61 @@ def remove_chapter(chapter_id):
     chapter = get_chapter_or_404(chapter_id)
     course = chapter.course
     return _edit(course, lambda: delete_chapter(chapter))
+
+
+def _ids(field, what):
+    try:
+        return [int(raw) for raw in request.form.getlist(field)]
+    except ValueError:
+        abort(400, f"The request holds something that is not {what}.")
+
+
+@bp.post("/chapters/<int:chapter_id>/items")
+@login_required
+def link(chapter_id):
+    """Link library files at the end of the chapter (the picker's "Add N files")."""
+    chapter = get_chapter_or_404(chapter_id)
+    media_ids = _ids("media", "a file")
+    if not media_ids:
+        abort(400, "Choose at least one file.")
+    return _edit(chapter.course, lambda: link_media(chapter, media_ids))
+
+
+@bp.post("/chapters/<int:chapter_id>/items/order")
+@login_required
+def order_items(chapter_id):
+    """The chapter's whole new order, in one request (drag and drop)."""
+    chapter = get_chapter_or_404(chapter_id)
+    ordered = _ids("item", "an item")
+    return _edit(chapter.course, lambda: reorder_items(chapter, ordered))
+
+
+@bp.post("/items/<int:item_id>/move")
+@login_required
+def move_item(item_id):
+    """One place up or down ("Move up"/"Move down", Alt+Up/Down), or to another chapter."""
+    item = get_item_or_404(item_id)
+    course = item.chapter.course
+    direction = request.form.get("direction", "")
+    if direction in ("up", "down"):
+        return _edit(course, lambda: move_item_by(item, -1 if direction == "up" else 1))
+    target = request.form.get("chapter", "")
+    if not target.isdigit():
+        abort(400, "Say where the item goes: up, down, or another chapter.")
+    destination = get_chapter_or_404(int(target))
+    return _edit(course, lambda: move_item_to(item, destination))
+
+
+@bp.post("/items/<int:item_id>/title")
+@login_required
+def retitle_item(item_id):
+    item = get_item_or_404(item_id)
+    return _edit(item.chapter.course, lambda: rename_item(item, request.form.get("title", "")))
+
+
+@bp.post("/items/<int:item_id>/remove")
+@login_required
+def remove(item_id):
+    """Remove from the chapter; the file stays in the library."""
+    item = get_item_or_404(item_id)
+    return _edit(item.chapter.course, lambda: remove_item(item))

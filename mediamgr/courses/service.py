@@ -131,3 +131,93 @@ def course_summaries(user):
     if not user.is_admin:
         query = query.where(Course.owner_id == user.id)
     return db.session.execute(query).all()
+
+
+# ---- chapter items ----------------------------------------------------------------------------
+
+def get_item_or_404(item_id):
+    query = (sa.select(ChapterItem).join(Chapter, Chapter.id == ChapterItem.chapter_id)
+             .join(Course, Course.id == Chapter.course_id).where(ChapterItem.id == item_id))
+    if not current_user.is_admin:
+        query = query.where(Course.owner_id == current_user.id)
+    item = db.session.scalar(query)
+    if item is None:
+        abort(404)
+    return item
+
+
+def link_media(chapter, media_ids):
+    """Link library files at the end of the chapter, in the order given. Only the course owner's
+    files in the library (not the trash) can be linked; any other id answers 404."""
+    from ..library.models import MediaFile
+
+    course = chapter.course
+    _lock(Chapter, chapter.id)
+    wanted = list(dict.fromkeys(media_ids))
+    files = {media.id: media for media in db.session.scalars(
+        sa.select(MediaFile).where(MediaFile.id.in_(wanted), MediaFile.owner_id == course.owner_id,
+                                   MediaFile.deleted_at.is_(None)))}
+    if len(files) != len(wanted):
+        abort(404)
+    last = db.session.scalar(sa.select(sa.func.max(ChapterItem.position)).where(ChapterItem.chapter_id == chapter.id))
+    items = [ChapterItem(chapter_id=chapter.id, media_id=media_id, title=files[media_id].name[:255],
+                         position=(last or 0) + index) for index, media_id in enumerate(wanted, start=1)]
+    db.session.add_all(items)
+    touch(course)
+    db.session.flush()
+    return items
+
+
+def reorder_items(chapter, ordered_ids):
+    """Put the chapter's items in the order given (every item exactly once)."""
+    _lock(Chapter, chapter.id)
+    current = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id)).all()
+    if sorted(current) != sorted(ordered_ids):
+        raise CourseEditRefused("The chapter changed meanwhile; reload the page and try again.")
+    renumber(ChapterItem, ChapterItem.chapter_id == chapter.id, ordered_ids)
+    touch(chapter.course)
+
+
+def move_item_by(item, step):
+    """One place up (-1) or down (+1) within its chapter; at either end it stays."""
+    chapter = item.chapter
+    ids = [each.id for each in chapter.items]
+    index = ids.index(item.id)
+    if 0 <= index + step < len(ids):
+        ids[index], ids[index + step] = ids[index + step], ids[index]
+        reorder_items(chapter, ids)
+
+
+def move_item_to(item, target):
+    """Move the item to the end of another chapter of the same course."""
+    source = item.chapter
+    if target.course_id != source.course_id:
+        abort(404)
+    if target.id == source.id:
+        return
+    _lock(Chapter, source.id)
+    _lock(Chapter, target.id)
+    last = db.session.scalar(sa.select(sa.func.max(ChapterItem.position)).where(ChapterItem.chapter_id == target.id))
+    db.session.execute(sa.update(ChapterItem).where(ChapterItem.id == item.id)
+                       .values(chapter_id=target.id, position=(last or 0) + 1))
+    remaining = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == source.id)
+                                   .order_by(ChapterItem.position)).all()
+    renumber(ChapterItem, ChapterItem.chapter_id == source.id, remaining)
+    touch(source.course)
+
+
+def rename_item(item, title):
+    item.title = clean_title(title, "item title")[:255]
+    touch(item.chapter.course)
+
+
+def remove_item(item):
+    """Take the item out of its chapter; the file stays in the library."""
+    chapter = item.chapter
+    _lock(Chapter, chapter.id)
+    db.session.delete(item)
+    db.session.flush()
+    remaining = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id)
+                                   .order_by(ChapterItem.position)).all()
+    renumber(ChapterItem, ChapterItem.chapter_id == chapter.id, remaining)
+    touch(chapter.course)

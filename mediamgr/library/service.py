@@ -133,6 +133,10 @@ def delete_permanently(media, actor):
     (flush_pending_deletions)."""
     if not media.in_trash:
         raise EditRefused("Only files in the trash can be deleted permanently.")
+    from ..courses.usage import IN_USE, used_ids
+
+    if used_ids([media.id]):
+        raise EditRefused(IN_USE)
     record_event(media, "deleted", "Deleted permanently", actor,
                  {"size_bytes": media.size_bytes, "sha256": media.sha256})
     keys = [key for key in (media.storage_key, media.thumbnail_key) if key]
