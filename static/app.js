@@ -481,7 +481,43 @@
     if (!holder) return;
     const same = tag === "BUTTON" ? holder.querySelector(`button[name="${name}"][value="${value}"]`)
                                   : holder.querySelector(`${tag.toLowerCase()}[name="${name}"]`);
-    (same || holder.querySelector("button, input")).focus();
+    // At the top or the bottom now, the item has lost that Move button: the other one takes focus.
+    const fallback = name === "direction" && holder.querySelector('button[name="direction"]');
+    (same || fallback || holder.querySelector("button, input")).focus();
+  });
+
+  // ---- the library picker -------------------------------------------------------------------
+  // Files are added in the order they were ticked, so the ticks are kept in a list (hidden inputs
+  // of the picker's form), not read back from the page's order; a new filter keeps them.
+  const picked = [];
+
+  function renderPicked() {
+    const form = document.getElementById("picker-form");
+    if (!form) return;
+    const holder = form.querySelector("#picker-chosen");
+    holder.replaceChildren(...picked.map(({ id }) => Object.assign(document.createElement("input"), { type: "hidden", name: "media", value: id })));
+    const count = picked.length;
+    form.querySelector("#picker-count").textContent = count ? `${count} chosen: ${picked.map(({ name }) => name).join(", ")}` : "No files chosen";
+    const add = form.querySelector("#picker-add");
+    add.disabled = !count;
+    add.textContent = count === 1 ? "Add 1 file" : `Add ${count} files`;
+    document.querySelectorAll("#picker-dialog .pick-box").forEach((box) => {
+      box.checked = picked.some(({ id }) => id === box.value);
+      box.closest("li").classList.toggle("is-picked", box.checked);
+    });
+  }
+
+  document.addEventListener("change", (event) => {
+    const box = event.target.closest && event.target.closest("#picker-dialog .pick-box");
+    if (!box) return;
+    const at = picked.findIndex(({ id }) => id === box.value);
+    if (box.checked && at < 0) picked.push({ id: box.value, name: box.dataset.name });
+    if (!box.checked && at >= 0) picked.splice(at, 1);
+    renderPicked();
+  });
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail.target.id === "dialog-root" && document.getElementById("picker-dialog")) picked.length = 0;
+    if (document.getElementById("picker-dialog")) renderPicked();
   });
 
   // ---- the rest -----------------------------------------------------------------------------

@@ -2,17 +2,25 @@
 import random
 import time
 
+import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ..auth.models import User
 from ..extensions import db
-from ..htmx import is_htmx
+from ..htmx import is_htmx, trigger
+from ..library.models import MediaFile
+from ..library.queries import SORTS, TYPE_LABELS, LibraryFilter, library_page
+from ..library.views import media_urls
 from . import bp
+from .models import ChapterItem
 from .service import (CourseEditRefused, add_chapter, course_summaries, create_course, delete_chapter,
                       get_chapter_or_404, get_course_or_404, get_item_or_404, link_media, move_item_by,
                       move_item_to, remove_item, rename_chapter, rename_course, rename_item, reorder_chapters,
                       reorder_items)
+
+PICKER_PAGE_SIZE = 24
 
 
 @bp.get("/courses")
@@ -156,12 +164,13 @@ def _ids(field, what):
 @bp.post("/chapters/<int:chapter_id>/items")
 @login_required
 def link(chapter_id):
-    """Link library files at the end of the chapter (the picker's "Add N files")."""
+    """Link library files at the end of the chapter (the picker's "Add N files"), in the order chosen."""
     chapter = get_chapter_or_404(chapter_id)
     media_ids = _ids("media", "a file")
     if not media_ids:
         abort(400, "Choose at least one file.")
-    return _edit(chapter.course, lambda: link_media(chapter, media_ids))
+    response = _edit(chapter.course, lambda: link_media(chapter, media_ids))
+    return trigger(response, "close-dialog") if is_htmx() and response.status_code == 200 else response
 
 
 @bp.post("/chapters/<int:chapter_id>/items/order")
@@ -202,3 +211,51 @@ def remove(item_id):
     """Remove from the chapter; the file stays in the library."""
     item = get_item_or_404(item_id)
     return _edit(item.chapter.course, lambda: remove_item(item))
+
+
+# ---- the library picker ----------------------------------------------------------------------
+
+def _picker_filter():
+    """The picker's filter: the library's, with Video preset until the user chooses a type."""
+    args = request.args.to_dict()
+    args.setdefault("type", "video")
+    return LibraryFilter.from_args(args)
+
+
+def _picker_page(chapter, flt):
+    owner = db.session.get(User, chapter.course.owner_id)  # an admin picks from the course owner's library
+    page = library_page(owner, flt, page_size=PICKER_PAGE_SIZE)
+    linked = set(db.session.scalars(sa.select(ChapterItem.media_id).where(ChapterItem.chapter_id == chapter.id)))
+    return page, linked
+
+
+@bp.get("/chapters/<int:chapter_id>/picker")
+@login_required
+def picker(chapter_id):
+    """The "Browse from Library" dialog of a chapter."""
+    chapter = get_chapter_or_404(chapter_id)
+    flt = _picker_filter()
+    page, linked = _picker_page(chapter, flt)
+    return render_template("courses/_picker.html", chapter=chapter, flt=flt, page=page, linked=linked,
+                           sorts=SORTS, type_labels=TYPE_LABELS)
+
+
+@bp.get("/chapters/<int:chapter_id>/picker/results")
+@login_required
+def picker_results(chapter_id):
+    chapter = get_chapter_or_404(chapter_id)
+    flt = _picker_filter()
+    page, linked = _picker_page(chapter, flt)
+    template = "courses/_picker_more.html" if flt.cursor else "courses/_picker_results.html"
+    return render_template(template, chapter=chapter, flt=flt, page=page, linked=linked)
+
+
+@bp.get("/chapters/<int:chapter_id>/picker/preview/<int:media_id>")
+@login_required
+def picker_preview(chapter_id, media_id):
+    chapter = get_chapter_or_404(chapter_id)
+    media = db.session.scalar(sa.select(MediaFile).where(MediaFile.id == media_id,
+                                                         MediaFile.owner_id == chapter.course.owner_id))
+    if media is None:
+        abort(404)
+    return render_template("courses/_picker_preview.html", media=media, urls=media_urls(media))
