@@ -486,6 +486,27 @@
     (same || fallback || holder.querySelector("button, input")).focus();
   });
 
+  // Drag and drop (SortableJS, loaded on the course editor): dropping an item sends the whole new
+  // order of the chapter it lands in, in one request; an item from another chapter moves with it.
+  function makeSortable() {
+    if (!window.Sortable) return;
+    document.querySelectorAll("#chapters .item-list").forEach((list) => {
+      if (list.dataset.sortable) return;
+      list.dataset.sortable = "1";
+      Sortable.create(list, {
+        group: "chapter-items", handle: ".drag-handle", animation: 120, forceFallback: true,
+        onEnd(event) {
+          const target = event.to;
+          if (event.from === target && event.oldIndex === event.newIndex) return;
+          const values = { item: Array.from(target.querySelectorAll(":scope > .chapter-item")).map((li) => li.dataset.itemId) };
+          htmx.ajax("POST", target.dataset.orderUrl, { source: target, target: "#chapters", swap: "outerHTML", values });
+        },
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", makeSortable);
+  document.addEventListener("htmx:afterSettle", makeSortable);
+
   // ---- the library picker -------------------------------------------------------------------
   // Files are added in the order they were ticked, so the ticks are kept in a list (hidden inputs
   // of the picker's form), not read back from the page's order; a new filter keeps them.
@@ -500,7 +521,7 @@
     form.querySelector("#picker-count").textContent = count ? `${count} chosen: ${picked.map(({ name }) => name).join(", ")}` : "No files chosen";
     const add = form.querySelector("#picker-add");
     add.disabled = !count;
-    add.textContent = count === 1 ? "Add 1 file" : `Add ${count} files`;
+    add.textContent = count === 0 ? "Add files" : count === 1 ? "Add 1 file" : `Add ${count} files`;
     document.querySelectorAll("#picker-dialog .pick-box").forEach((box) => {
       box.checked = picked.some(({ id }) => id === box.value);
       box.closest("li").classList.toggle("is-picked", box.checked);

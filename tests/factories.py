@@ -16,7 +16,7 @@ def make_files(email, count, tags=(), stored=False, trashed=False, prefix="file"
     """`count` ready files for the user with `email`, tagged with `tags`; returns their ids."""
     owner = db.session.scalar(sa.select(User).where(User.email == email))
     now = utcnow()
-    start = db.session.scalar(sa.select(sa.func.count()).select_from(MediaFile)) or 0
+    start = db.session.scalar(sa.select(sa.func.count()).where(MediaFile.owner_id == owner.id)) or 0
     rows = []
     for number in range(start, start + count):
         name = f"{prefix} {number:05d}.pdf"

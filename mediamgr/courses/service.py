@@ -13,6 +13,7 @@ from ..timeutil import utcnow
 from .models import Chapter, ChapterItem, Course
 
 MAX_TITLE_LENGTH = 200
+MOVING_OFFSET = 10**9  # items dragged in from another chapter wait at -(id + this) until renumbered
 
 
 class CourseEditRefused(ValueError):
@@ -169,12 +170,31 @@ def link_media(chapter, media_ids):
 
 
 def reorder_items(chapter, ordered_ids):
-    """Put the chapter's items in the order given (every item exactly once)."""
+    """Put the chapter's items in the order given: every item of the chapter exactly once, and
+    perhaps items of the course's other chapters (dragged here), which move into this chapter."""
     _lock(Chapter, chapter.id)
-    current = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id)).all()
-    if sorted(current) != sorted(ordered_ids):
+    current = set(db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id)))
+    if len(set(ordered_ids)) != len(ordered_ids) or not current <= set(ordered_ids):
         raise CourseEditRefused("The chapter changed meanwhile; reload the page and try again.")
+    incoming = set(ordered_ids) - current
+    sources = set()
+    if incoming:
+        found = db.session.execute(
+            sa.select(ChapterItem.id, ChapterItem.chapter_id).join(Chapter, Chapter.id == ChapterItem.chapter_id)
+            .where(ChapterItem.id.in_(incoming), Chapter.course_id == chapter.course_id)).all()
+        if len(found) != len(incoming):
+            raise CourseEditRefused("The chapter changed meanwhile; reload the page and try again.")
+        sources = {source for _id, source in found}
+        for source in sources:
+            _lock(Chapter, source)
+        # Far out of the way of every position the renumbering below passes through.
+        db.session.execute(sa.update(ChapterItem).where(ChapterItem.id.in_(incoming))
+                           .values(chapter_id=chapter.id, position=-ChapterItem.id - MOVING_OFFSET))
     renumber(ChapterItem, ChapterItem.chapter_id == chapter.id, ordered_ids)
+    for source in sources:
+        remaining = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == source)
+                                       .order_by(ChapterItem.position)).all()
+        renumber(ChapterItem, ChapterItem.chapter_id == source, remaining)
     touch(chapter.course)
 
 

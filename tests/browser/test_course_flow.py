@@ -70,4 +70,16 @@ def test_build_a_course_from_the_library(page, live_server):
     second_item.get_by_role("button", name="Move “Lecture 00002.pdf” to the chosen chapter").click()
     expect_titles(page.locator(".chapter").nth(1).locator(".chapter-item .item-title"), ["Lecture 00002.pdf"])
     expect_titles(page.locator(".chapter").nth(0).locator(".chapter-item .item-title"), ["Welcome"])
+
+    # Drag "Welcome" (Week 1) below "Lecture 00002.pdf" in Week 2: one request, both chapters renumbered.
+    handle = page.locator(".chapter").nth(0).locator(".chapter-item").nth(0).locator(".drag-handle")
+    target = page.locator(".chapter").nth(1).locator(".chapter-item").nth(0)
+    box = target.bounding_box()
+    handle.hover()
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.5, steps=12)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.9, steps=8)
+    page.mouse.up()
+    expect_titles(page.locator(".chapter").nth(1).locator(".chapter-item .item-title"), ["Lecture 00002.pdf", "Welcome"])
+    expect(page.locator(".chapter").nth(0).locator(".chapter-item")).to_have_count(0)
     screenshot(page, "course-editor-built")

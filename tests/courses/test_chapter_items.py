@@ -141,3 +141,21 @@ def test_a_used_file_in_the_trash_is_not_deleted_permanently(ada, worker):
     from mediamgr.progress.models import Operation
     operation = db.session.scalars(sa.select(Operation).where(Operation.kind == "bulk")).one()
     assert (operation.processed, operation.failed) == (1, 1)
+
+
+def test_one_order_request_can_bring_an_item_over_from_another_chapter(ada, ben):
+    files = make_files("ada@example.com", 4, prefix="part")
+    _course, (week1, week2) = course_with_chapters(ada, "Week 1", "Week 2")
+    link(ada, week1, files[:2])
+    link(ada, week2, files[2:])
+    a, b = item_ids(week1)
+    c, d = item_ids(week2)
+    answer = ada.post(f"/chapters/{week1}/items/order", {"item": [str(i) for i in (a, d, b)]})
+    assert answer.status_code == 200
+    assert item_ids(week1) == [a, d, b] and item_ids(week2) == [c]
+    assert [p for _, p in items_of(week1)] == [1, 2, 3] and [p for _, p in items_of(week2)] == [1]
+    _other, (foreign,) = course_with_chapters(ben, "Theirs")
+    link(ben, foreign, make_files("ben@example.com", 1))
+    [theirs] = item_ids(foreign)
+    refused = ada.post(f"/chapters/{week1}/items/order", {"item": [str(i) for i in (a, d, b, theirs)]})
+    assert refused.status_code == 422 and item_ids(foreign) == [theirs]
