@@ -80,7 +80,9 @@ def test_a_worker_killed_mid_operation_is_replaced_and_every_file_is_tagged_once
 
     done = current(operation_id)
     assert (done.processed, done.total, done.failed, done.checkpoint) == (FILES, FILES, 0, FILES)
-    assert done.details.get("recoveries") == 1, log_path.read_text()[-4000:]
+    # At least the rescue after the kill. On a starved machine a worker may also take over from a
+    # horse whose heartbeat was merely late; the counts below must hold either way.
+    assert done.details.get("recoveries", 0) >= 1, log_path.read_text()[-4000:]
     graded = db.session.scalar(sa.select(Tag.id).where(Tag.name == "graded"))
     links = db.session.scalar(sa.select(sa.func.count()).select_from(media_tags).where(media_tags.c.tag_id == graded))
     assert links == FILES
