@@ -17,6 +17,7 @@ from ..library.models import MediaEvent, MediaFile, Tag, media_tags
 from ..library.service import MAX_CATEGORY_LENGTH, MAX_TAGS_PER_FILE, parse_tags, schedule_deletion
 
 GONE = "This file no longer exists."
+IN_TRASH = "It is in the trash."
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,13 @@ class Batch:
 
     def gone(self):
         return {media_id: GONE for media_id in self.media_ids if media_id not in self.rows}
+
+    def in_library(self):
+        """(rows in the library, failures for the files gone or in the trash): for edits that
+        apply only to files in the library."""
+        failures = self.gone()
+        failures.update({row.id: IN_TRASH for row in self.rows.values() if row.deleted_at is not None})
+        return [row for row in self.rows.values() if row.deleted_at is None], failures
 
 
 def _quoted(names):
@@ -146,9 +154,7 @@ def _refresh_search_text(rows, now):
 
 def _add_tags(batch):
     names = batch.params["tags"]
-    live = [row for row in batch.rows.values() if row.deleted_at is None]
-    failures = batch.gone()
-    failures.update({row.id: "It is in the trash." for row in batch.rows.values() if row.deleted_at is not None})
+    live, failures = batch.in_library()
     if not live:
         return failures
     tag_ids = _tag_ids({row.owner_id for row in live}, names, create=True)
@@ -182,9 +188,7 @@ def _add_tags(batch):
 
 def _remove_tags(batch):
     names = batch.params["tags"]
-    live = [row for row in batch.rows.values() if row.deleted_at is None]
-    failures = batch.gone()
-    failures.update({row.id: "It is in the trash." for row in batch.rows.values() if row.deleted_at is not None})
+    live, failures = batch.in_library()
     if not live:
         return failures
     tag_ids = _tag_ids({row.owner_id for row in live}, names, create=False)
@@ -207,9 +211,8 @@ def _remove_tags(batch):
 
 def _set_category(batch):
     category = batch.params["category"]
-    failures = batch.gone()
-    failures.update({row.id: "It is in the trash." for row in batch.rows.values() if row.deleted_at is not None})
-    changed = [row for row in batch.rows.values() if row.deleted_at is None and row.category != category]
+    live, failures = batch.in_library()
+    changed = [row for row in live if row.category != category]
     if changed:
         db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in changed]))
                            .values(category=category, updated_at=batch.now))

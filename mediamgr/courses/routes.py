@@ -222,32 +222,31 @@ def _picker_filter():
     return LibraryFilter.from_args(args)
 
 
-def _picker_page(chapter, flt):
-    owner = db.session.get(User, chapter.course.owner_id)  # an admin picks from the course owner's library
-    page = library_page(owner, flt, page_size=PICKER_PAGE_SIZE)
+def _picker_context(chapter_id):
+    """The chapter, the filter, a page of the course owner's library (an admin picks from the
+    owner's files) and the ids of the files already in the chapter."""
+    chapter = get_chapter_or_404(chapter_id)
+    flt = _picker_filter()
+    owner = db.session.get(User, chapter.course.owner_id)
     linked = set(db.session.scalars(sa.select(ChapterItem.media_id).where(ChapterItem.chapter_id == chapter.id)))
-    return page, linked
+    return {"chapter": chapter, "flt": flt, "page": library_page(owner, flt, page_size=PICKER_PAGE_SIZE),
+            "linked": linked}
 
 
 @bp.get("/chapters/<int:chapter_id>/picker")
 @login_required
 def picker(chapter_id):
     """The "Browse from Library" dialog of a chapter."""
-    chapter = get_chapter_or_404(chapter_id)
-    flt = _picker_filter()
-    page, linked = _picker_page(chapter, flt)
-    return render_template("courses/_picker.html", chapter=chapter, flt=flt, page=page, linked=linked,
-                           sorts=SORTS, type_labels=TYPE_LABELS)
+    return render_template("courses/_picker.html", sorts=SORTS, type_labels=TYPE_LABELS,
+                           **_picker_context(chapter_id))
 
 
 @bp.get("/chapters/<int:chapter_id>/picker/results")
 @login_required
 def picker_results(chapter_id):
-    chapter = get_chapter_or_404(chapter_id)
-    flt = _picker_filter()
-    page, linked = _picker_page(chapter, flt)
-    template = "courses/_picker_more.html" if flt.cursor else "courses/_picker_results.html"
-    return render_template(template, chapter=chapter, flt=flt, page=page, linked=linked)
+    context = _picker_context(chapter_id)
+    template = "courses/_picker_more.html" if context["flt"].cursor else "courses/_picker_results.html"
+    return render_template(template, **context)
 
 
 @bp.get("/chapters/<int:chapter_id>/picker/preview/<int:media_id>")

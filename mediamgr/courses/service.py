@@ -8,6 +8,7 @@ from flask import abort
 from flask_login import current_user
 
 from ..extensions import db
+from ..library.models import MediaFile
 from ..scoping import get_owned_or_404
 from ..timeutil import utcnow
 from .models import Chapter, ChapterItem, Course
@@ -29,21 +30,23 @@ def clean_title(raw, what="title"):
     return title
 
 
-def get_course_or_404(course_id, lock=False):
-    course = get_owned_or_404(Course, course_id)
-    if lock:
-        _lock(Course, course.id)
-    return course
+def get_course_or_404(course_id):
+    return get_owned_or_404(Course, course_id)
+
+
+def _scoped_or_404(query):
+    """The one row `query` finds in the signed-in user's courses (an admin's: anyone's), or 404."""
+    if not current_user.is_admin:
+        query = query.where(Course.owner_id == current_user.id)
+    row = db.session.scalar(query)
+    if row is None:
+        abort(404)
+    return row
 
 
 def get_chapter_or_404(chapter_id):
-    query = sa.select(Chapter).join(Course, Course.id == Chapter.course_id).where(Chapter.id == chapter_id)
-    if not current_user.is_admin:
-        query = query.where(Course.owner_id == current_user.id)
-    chapter = db.session.scalar(query)
-    if chapter is None:
-        abort(404)
-    return chapter
+    return _scoped_or_404(sa.select(Chapter).join(Course, Course.id == Chapter.course_id)
+                          .where(Chapter.id == chapter_id))
 
 
 def _lock(model, row_id):
@@ -75,8 +78,8 @@ def rename_course(course, title):
 def add_chapter(course, title):
     """A new chapter at the end of the course."""
     _lock(Course, course.id)
-    last = db.session.scalar(sa.select(sa.func.max(Chapter.position)).where(Chapter.course_id == course.id))
-    chapter = Chapter(course_id=course.id, title=clean_title(title, "chapter title"), position=(last or 0) + 1)
+    chapter = Chapter(course_id=course.id, title=clean_title(title, "chapter title"),
+                      position=_next_position(Chapter, Chapter.course_id == course.id))
     db.session.add(chapter)
     touch(course)
     db.session.flush()
@@ -94,9 +97,7 @@ def delete_chapter(chapter):
     _lock(Course, course.id)
     db.session.delete(chapter)
     db.session.flush()
-    remaining = db.session.scalars(sa.select(Chapter.id).where(Chapter.course_id == course.id)
-                                   .order_by(Chapter.position)).all()
-    renumber(Chapter, Chapter.course_id == course.id, remaining)
+    _close_gaps(Chapter, Chapter.course_id == course.id)
     touch(course)
 
 
@@ -108,6 +109,16 @@ def reorder_chapters(course, ordered_ids):
         raise CourseEditRefused("The course changed meanwhile; reload the page and try again.")
     renumber(Chapter, Chapter.course_id == course.id, ordered_ids)
     touch(course)
+
+
+def _next_position(model, parent_clause):
+    return (db.session.scalar(sa.select(sa.func.max(model.position)).where(parent_clause)) or 0) + 1
+
+
+def _close_gaps(model, parent_clause):
+    """Positions 1..n again, in their current order (after a row left)."""
+    renumber(model, parent_clause, db.session.scalars(sa.select(model.id).where(parent_clause)
+                                                      .order_by(model.position)).all())
 
 
 def renumber(model, parent_clause, ordered_ids):
@@ -137,21 +148,13 @@ def course_summaries(user):
 # ---- chapter items ----------------------------------------------------------------------------
 
 def get_item_or_404(item_id):
-    query = (sa.select(ChapterItem).join(Chapter, Chapter.id == ChapterItem.chapter_id)
-             .join(Course, Course.id == Chapter.course_id).where(ChapterItem.id == item_id))
-    if not current_user.is_admin:
-        query = query.where(Course.owner_id == current_user.id)
-    item = db.session.scalar(query)
-    if item is None:
-        abort(404)
-    return item
+    return _scoped_or_404(sa.select(ChapterItem).join(Chapter, Chapter.id == ChapterItem.chapter_id)
+                          .join(Course, Course.id == Chapter.course_id).where(ChapterItem.id == item_id))
 
 
 def link_media(chapter, media_ids):
     """Link library files at the end of the chapter, in the order given. Only the course owner's
     files in the library (not the trash) can be linked; any other id answers 404."""
-    from ..library.models import MediaFile
-
     course = chapter.course
     _lock(Chapter, chapter.id)
     wanted = list(dict.fromkeys(media_ids))
@@ -160,9 +163,9 @@ def link_media(chapter, media_ids):
                                    MediaFile.deleted_at.is_(None)))}
     if len(files) != len(wanted):
         abort(404)
-    last = db.session.scalar(sa.select(sa.func.max(ChapterItem.position)).where(ChapterItem.chapter_id == chapter.id))
+    first = _next_position(ChapterItem, ChapterItem.chapter_id == chapter.id)
     items = [ChapterItem(chapter_id=chapter.id, media_id=media_id, title=files[media_id].name[:255],
-                         position=(last or 0) + index) for index, media_id in enumerate(wanted, start=1)]
+                         position=first + index) for index, media_id in enumerate(wanted)]
     db.session.add_all(items)
     touch(course)
     db.session.flush()
@@ -192,9 +195,7 @@ def reorder_items(chapter, ordered_ids):
                            .values(chapter_id=chapter.id, position=-ChapterItem.id - MOVING_OFFSET))
     renumber(ChapterItem, ChapterItem.chapter_id == chapter.id, ordered_ids)
     for source in sources:
-        remaining = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == source)
-                                       .order_by(ChapterItem.position)).all()
-        renumber(ChapterItem, ChapterItem.chapter_id == source, remaining)
+        _close_gaps(ChapterItem, ChapterItem.chapter_id == source)
     touch(chapter.course)
 
 
@@ -217,12 +218,9 @@ def move_item_to(item, target):
         return
     _lock(Chapter, source.id)
     _lock(Chapter, target.id)
-    last = db.session.scalar(sa.select(sa.func.max(ChapterItem.position)).where(ChapterItem.chapter_id == target.id))
-    db.session.execute(sa.update(ChapterItem).where(ChapterItem.id == item.id)
-                       .values(chapter_id=target.id, position=(last or 0) + 1))
-    remaining = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == source.id)
-                                   .order_by(ChapterItem.position)).all()
-    renumber(ChapterItem, ChapterItem.chapter_id == source.id, remaining)
+    db.session.execute(sa.update(ChapterItem).where(ChapterItem.id == item.id).values(
+        chapter_id=target.id, position=_next_position(ChapterItem, ChapterItem.chapter_id == target.id)))
+    _close_gaps(ChapterItem, ChapterItem.chapter_id == source.id)
     touch(source.course)
 
 
@@ -237,7 +235,5 @@ def remove_item(item):
     _lock(Chapter, chapter.id)
     db.session.delete(item)
     db.session.flush()
-    remaining = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id)
-                                   .order_by(ChapterItem.position)).all()
-    renumber(ChapterItem, ChapterItem.chapter_id == chapter.id, remaining)
+    _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter.id)
     touch(chapter.course)

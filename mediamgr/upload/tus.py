@@ -122,9 +122,8 @@ def tus_create():
         if result.status_code >= 300:
             return result
         headers.update(Upload_Offset=upload.offset)
-        for name in ("X-Operation-Id",):
-            if name in result.headers:
-                headers[name] = result.headers[name]
+        if "X-Operation-Id" in result.headers:  # the POST carried the whole file
+            headers["X_Operation_Id"] = result.headers["X-Operation-Id"]
     return _answer(201, **headers)
 
 
