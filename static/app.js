@@ -85,7 +85,8 @@
     row.append(error, actions);
   }
 
-  function queueFiles(files) {
+  // `chapterId`: "Upload new" in the course editor; the file is linked to that chapter when ready.
+  function queueFiles(files, chapterId) {
     const limit = Number(document.body.dataset.maxUpload || 0);
     const limitText = document.body.dataset.maxUploadText || "";
     for (const file of files) {
@@ -95,7 +96,7 @@
         failRow(row, `${file.name} is ${humanSize(file.size)}, larger than the ${limitText} upload limit.`);
         continue;
       }
-      state.queue.push({ file, row });
+      state.queue.push({ file, row, chapterId });
     }
     pump();
   }
@@ -105,7 +106,7 @@
       const next = state.queue.shift();
       state.running += 1;
       const resumable = window.tus && (next.uploadUrl || next.file.size >= Number(document.body.dataset.resumableThreshold || Infinity));
-      (resumable ? sendResumable(next.file, next.row, next.uploadUrl) : send(next.file, next.row))
+      (resumable ? sendResumable(next.file, next.row, next.uploadUrl, next.chapterId) : send(next.file, next.row, next.chapterId))
         .finally(() => { state.running -= 1; pump(); });
     }
   }
@@ -121,7 +122,7 @@
   // Large files go up with tus (resumable): after a dropped connection the client asks the server
   // where the upload stands and goes on from there; after a reload, choosing the same file again
   // resumes it (tus-js-client remembers the upload's URL by the file's fingerprint).
-  function sendResumable(file, row, uploadUrl) {
+  function sendResumable(file, row, uploadUrl, chapterId) {
     return new Promise((resolve) => {
       const bar = row.querySelector("progress");
       const stage = row.querySelector(".op-stage");
@@ -130,7 +131,8 @@
         uploadUrl: uploadUrl || null,
         chunkSize: Number(document.body.dataset.resumableChunk) || 64 * 1024 * 1024,
         retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000],
-        metadata: { filename: file.name, filetype: file.type || "application/octet-stream" },
+        metadata: Object.assign({ filename: file.name, filetype: file.type || "application/octet-stream" },
+                                chapterId ? { chapter: String(chapterId) } : {}),
         headers: { "X-CSRFToken": csrfToken() },
         removeFingerprintOnSuccess: true,
         onShouldRetry(error) {
@@ -195,7 +197,7 @@
       .catch(() => toast("The server could not be reached. Check your connection.", "error"));
   }
 
-  function send(file, row) {
+  function send(file, row, chapterId) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       const bar = row.querySelector("progress");
@@ -205,6 +207,7 @@
       xhr.setRequestHeader("X-Filename", encodeURIComponent(file.name));
       xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      if (chapterId) xhr.setRequestHeader("X-Link-Chapter", String(chapterId));
       xhr.upload.addEventListener("progress", (event) => {
         if (!event.lengthComputable) return;
         const percent = Math.round((100 * event.loaded) / event.total);
@@ -243,6 +246,14 @@
       const form = document.getElementById("upload-form");
       if (form) form.classList.add("js-ready");
     }
+    // "Upload new" in a chapter of the course editor (the chapter list is swapped, so listen on the document).
+    document.addEventListener("change", (event) => {
+      const picker = event.target.closest && event.target.closest("input.chapter-upload");
+      if (!picker) return;
+      queueFiles(Array.from(picker.files), picker.dataset.chapterId);
+      picker.value = "";
+      toast("Uploading; the files are added to the chapter when they are ready.");
+    });
     const overlay = document.getElementById("drop-overlay");
     if (!overlay || !document.getElementById("upload-form")) return;
     let depth = 0;
@@ -439,6 +450,15 @@
     if (source && source.closest && source.closest("#filters")) clearSelection();
   });
   document.addEventListener("htmx:afterSettle", () => renderSelection());
+  // The course editor refetches its chapters when files change (an upload linked to a chapter);
+  // not while a title is being typed there, which the refetch would throw away.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const source = event.detail.elt;
+    if (source.id !== "chapters" || event.detail.requestConfig.verb !== "get") return;
+    const typing = document.activeElement;
+    if (typing && source.contains(typing) && typing.matches('input[type="text"]') &&
+        typing.value !== (typing.dataset.saved ?? typing.defaultValue)) event.preventDefault();
+  });
   document.addEventListener("bulk-started", () => { clearSelection(); showPanel(); });
 
   // ---- the course editor --------------------------------------------------------------------

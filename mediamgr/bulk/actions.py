@@ -11,7 +11,8 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..courses.usage import IN_USE, used_ids
+from ..auth.models import User
+from ..courses.usage import IN_USE, places, removed_links, restore_links, used_ids, where_used_text
 from ..extensions import db
 from ..library.models import MediaEvent, MediaFile, Tag, media_tags
 from ..library.service import MAX_CATEGORY_LENGTH, MAX_TAGS_PER_FILE, parse_tags, schedule_deletion
@@ -79,22 +80,38 @@ def _quoted(names):
 
 
 def _trash(batch):
+    """Files a course uses are skipped, each with where it is used; the others go to the trash. The
+    UPDATE itself also says "unused", so a link made meanwhile (committed first) keeps its file."""
+    failures = batch.gone()
     live = [row for row in batch.rows.values() if row.deleted_at is None]
-    if live:
-        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in live]))
-                           .values(deleted_at=batch.now, status="deleted", updated_at=batch.now))
-        batch.record(live, "trashed", "Moved to trash")
-    return batch.gone()
+    used = places([row.id for row in live])
+    failures.update({media_id: where_used_text(file_places) for media_id, file_places in used.items()})
+    candidates = [row.id for row in live if row.id not in used]
+    if candidates:
+        trashed = set(db.session.scalars(
+            sa.update(MediaFile).where(MediaFile.id.in_(candidates), MediaFile.usage_count == 0)
+            .values(deleted_at=batch.now, status="deleted", updated_at=batch.now).returning(MediaFile.id)))
+        failures.update({media_id: IN_USE for media_id in candidates if media_id not in trashed})
+        batch.record([batch.rows[media_id] for media_id in trashed], "trashed", "Moved to trash")
+    return failures
 
 
 def _restore(batch):
+    """Back to the library; with the "course links too" box ticked (links), the links that moving a
+    file to the trash removed go back into their chapters."""
     trashed = [row for row in batch.rows.values() if row.deleted_at is not None]
     if trashed:
+        ids = [row.id for row in trashed]
         status = sa.case((MediaFile.ready_at.is_not(None), "ready"),
                          (MediaFile.failure_reason.is_not(None), "failed"), else_="processing")
-        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in trashed]))
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(ids))
                            .values(deleted_at=None, status=status, updated_at=batch.now))
         batch.record(trashed, "restored", "Restored from trash")
+        noted = removed_links(ids)
+        if noted:
+            actor = db.session.get(User, batch.actor_id)
+            for media_id in noted:
+                restore_links(db.session.get(MediaFile, media_id), actor, put_back=batch.params.get("links", False))
     return batch.gone()
 
 
@@ -249,6 +266,8 @@ def action_params(action, form):
         if len(category) > MAX_CATEGORY_LENGTH:
             raise ActionRefused(f"The category can be at most {MAX_CATEGORY_LENGTH} characters.")
         return {"category": category}
+    if action.name == "restore":
+        return {"links": form.get("links") == "1"}
     return {}
 
 

@@ -58,3 +58,24 @@ class ChapterItem(db.Model):
         db.UniqueConstraint("chapter_id", "position", name="uq_chapter_items_chapter_position"),
         db.Index("ix_chapter_items_media", "media_id"),
     )
+
+
+class RemovedLink(db.Model):
+    """A course link that "Remove from courses and move to trash" took away, kept so that restoring
+    the file can put it back where it was. The chapter may be deleted meanwhile (then the link
+    cannot come back, and the titles say where it was)."""
+
+    __tablename__ = "removed_links"
+
+    id = db.Column(db.Integer, primary_key=True)
+    media_id = db.Column(db.Integer, db.ForeignKey("media_files.id", ondelete="CASCADE"), nullable=False)
+    chapter_id = db.Column(db.Integer, db.ForeignKey("chapters.id", ondelete="SET NULL"))
+    course_title = db.Column(db.String(200), nullable=False)
+    chapter_title = db.Column(db.String(200), nullable=False)
+    title = db.Column(db.String(255), nullable=False)
+    position = db.Column(db.Integer, nullable=False)
+    removed_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    chapter = db.relationship("Chapter")
+
+    __table_args__ = (db.Index("ix_removed_links_media", "media_id"),)

@@ -12,10 +12,11 @@ from ..extensions import db
 from ..htmx import is_htmx, trigger
 from ..library.models import MediaFile
 from ..library.queries import SORTS, TYPE_LABELS, LibraryFilter, library_page
-from ..library.views import media_urls
+from ..library.views import after_edit, media_urls
+from .usage import places
 from . import bp
 from .models import ChapterItem
-from .service import (CourseEditRefused, add_chapter, course_summaries, create_course, delete_chapter,
+from .service import (CourseEditRefused, add_chapter, course_summaries, create_course, delete_chapter, delete_course,
                       get_chapter_or_404, get_course_or_404, get_item_or_404, link_media, move_item_by,
                       move_item_to, remove_item, rename_chapter, rename_course, rename_item, reorder_chapters,
                       reorder_items)
@@ -85,6 +86,29 @@ def _edit(course, change, attempts=5):
             if attempt == attempts - 1:
                 raise
     return _chapters_answer(course)
+
+
+@bp.get("/courses/<int:course_id>/chapters")
+@login_required
+def chapters(course_id):
+    """The chapter list alone: the editor refetches it when an upload into a chapter is linked."""
+    return render_template("courses/_chapters.html", course=get_course_or_404(course_id))
+
+
+@bp.post("/courses/<int:course_id>/delete")
+@login_required
+def destroy(course_id):
+    """Delete a course with its chapters and links; the files stay in the library."""
+    course = get_course_or_404(course_id)
+    title = course.title
+    delete_course(course)
+    db.session.commit()
+    flash(f"Course “{title}” deleted. Its files stay in your library.", "success")
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url_for("courses.index")
+        return response
+    return redirect(url_for("courses.index"))
 
 
 @bp.post("/courses/<int:course_id>/title")
@@ -211,6 +235,22 @@ def remove(item_id):
     """Remove from the chapter; the file stays in the library."""
     item = get_item_or_404(item_id)
     return _edit(item.chapter.course, lambda: remove_item(item))
+
+
+@bp.post("/items/<int:item_id>/unlink")
+@login_required
+def unlink(item_id):
+    """Unlink from the library's side ("Where used" in the details, the in-use dialog): the same as
+    Remove from chapter, answered with that dialog again."""
+    item = get_item_or_404(item_id)
+    media = item.media
+    where = f"“{item.chapter.course.title}” › “{item.chapter.title}”"
+    remove_item(item)
+    db.session.commit()
+    if request.args.get("then") == "in-use" and is_htmx():
+        return render_template("library/_in_use_dialog.html", media=media,
+                               places=places([media.id]).get(media.id, []))
+    return after_edit(media, f"Removed from {where}.")
 
 
 # ---- the library picker ----------------------------------------------------------------------

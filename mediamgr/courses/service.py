@@ -4,7 +4,7 @@ Every lookup is scoped to the signed-in user (an admin sees all); a chapter or i
 through its course, so another instructor's ids answer 404 like unknown ones.
 """
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, has_request_context
 from flask_login import current_user
 
 from ..extensions import db
@@ -12,6 +12,7 @@ from ..library.models import MediaFile
 from ..scoping import get_owned_or_404
 from ..timeutil import utcnow
 from .models import Chapter, ChapterItem, Course
+from .usage import places, record_linked, record_unlinked, refresh_usage
 
 MAX_TITLE_LENGTH = 200
 MOVING_OFFSET = 10**9  # items dragged in from another chapter wait at -(id + this) until renumbered
@@ -49,7 +50,16 @@ def get_chapter_or_404(chapter_id):
                           .where(Chapter.id == chapter_id))
 
 
-def _lock(model, row_id):
+def own_chapter(raw_id):
+    """The signed-in user's own chapter of this id, or None: an upload goes into the uploader's
+    library, so only their own courses can link it (an admin too)."""
+    if not str(raw_id).isdigit() or len(str(raw_id)) > 11:
+        return None
+    return db.session.scalar(sa.select(Chapter).join(Course, Course.id == Chapter.course_id)
+                             .where(Chapter.id == int(raw_id), Course.owner_id == current_user.id))
+
+
+def lock_row(model, row_id):
     """Serialise edits of one parent's children before reading their positions: a row lock on
     PostgreSQL; on SQLite, a write first (the database's write lock: no one else commits until we
     do, so the positions read next are the latest)."""
@@ -61,6 +71,26 @@ def _lock(model, row_id):
 
 def touch(course):
     course.updated_at = utcnow()
+
+
+def touch_courses(course_ids):
+    if course_ids:
+        db.session.execute(sa.update(Course).where(Course.id.in_(list(course_ids))).values(updated_at=utcnow()))
+
+
+def _actor():
+    """Who is editing: the signed-in user (None in a background job)."""
+    return current_user if has_request_context() and current_user.is_authenticated else None
+
+
+def _unlink_history(items, why=""):
+    """History lines for the items about to go, and their files' ids (to recount after)."""
+    found = places({item.media_id for item in items})
+    gone = {item.id for item in items}
+    media = {item.media_id: item.media for item in items}
+    record_unlinked([(media[media_id], place) for media_id, file_places in found.items()
+                     for place in file_places if place.item_id in gone], _actor(), why)
+    return list(media)
 
 
 def create_course(user, title):
@@ -77,7 +107,7 @@ def rename_course(course, title):
 
 def add_chapter(course, title):
     """A new chapter at the end of the course."""
-    _lock(Course, course.id)
+    lock_row(Course, course.id)
     chapter = Chapter(course_id=course.id, title=clean_title(title, "chapter title"),
                       position=_next_position(Chapter, Chapter.course_id == course.id))
     db.session.add(chapter)
@@ -94,16 +124,29 @@ def rename_chapter(chapter, title):
 def delete_chapter(chapter):
     """Delete the chapter and its links (never the files); the others close the gap."""
     course = chapter.course
-    _lock(Course, course.id)
+    lock_row(Course, course.id)
+    media_ids = _unlink_history(chapter.items, " (chapter deleted)")
     db.session.delete(chapter)
     db.session.flush()
     _close_gaps(Chapter, Chapter.course_id == course.id)
+    refresh_usage(media_ids)
     touch(course)
+
+
+def delete_course(course):
+    """Delete the course with its chapters and links (never the files)."""
+    lock_row(Course, course.id)
+    items = db.session.scalars(sa.select(ChapterItem).join(Chapter, Chapter.id == ChapterItem.chapter_id)
+                               .where(Chapter.course_id == course.id)).all()
+    media_ids = _unlink_history(items, " (course deleted)")
+    db.session.delete(course)
+    db.session.flush()
+    refresh_usage(media_ids)
 
 
 def reorder_chapters(course, ordered_ids):
     """Put the course's chapters in the order given (every chapter exactly once)."""
-    _lock(Course, course.id)
+    lock_row(Course, course.id)
     current = db.session.scalars(sa.select(Chapter.id).where(Chapter.course_id == course.id)).all()
     if sorted(current) != sorted(ordered_ids):
         raise CourseEditRefused("The course changed meanwhile; reload the page and try again.")
@@ -152,15 +195,16 @@ def get_item_or_404(item_id):
                           .join(Course, Course.id == Chapter.course_id).where(ChapterItem.id == item_id))
 
 
-def link_media(chapter, media_ids):
+def link_media(chapter, media_ids, actor=None):
     """Link library files at the end of the chapter, in the order given. Only the course owner's
     files in the library (not the trash) can be linked; any other id answers 404."""
     course = chapter.course
-    _lock(Chapter, chapter.id)
+    lock_row(Chapter, chapter.id)
     wanted = list(dict.fromkeys(media_ids))
     files = {media.id: media for media in db.session.scalars(
         sa.select(MediaFile).where(MediaFile.id.in_(wanted), MediaFile.owner_id == course.owner_id,
-                                   MediaFile.deleted_at.is_(None)))}
+                                   MediaFile.deleted_at.is_(None))
+        .order_by(MediaFile.id).with_for_update())}  # PostgreSQL: a concurrent trash of one of them goes first
     if len(files) != len(wanted):
         abort(404)
     first = _next_position(ChapterItem, ChapterItem.chapter_id == chapter.id)
@@ -169,13 +213,45 @@ def link_media(chapter, media_ids):
     db.session.add_all(items)
     touch(course)
     db.session.flush()
+    for item in items:
+        record_linked(files[item.media_id], chapter, item, actor or _actor())
+    refresh_usage(wanted)
     return items
+
+
+def link_uploaded(media, chapter_id, actor):
+    """An upload made into a chapter is ready: link it at the end of the chapter, once (a retried
+    job does not link it twice). A chapter deleted meanwhile, or a file trashed, is left alone."""
+    chapter = db.session.get(Chapter, chapter_id)
+    if chapter is None or chapter.course.owner_id != media.owner_id or media.in_trash:
+        return None
+    already = db.session.scalar(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id,
+                                                               ChapterItem.media_id == media.id))
+    if already:
+        return None
+    return link_media(chapter, [media.id], actor)[0]
+
+
+def insert_item(chapter, media, title, position):
+    """A new item linking `media` at `position` of the chapter (the later items move down one), or
+    at the end when the chapter is shorter now."""
+    lock_row(Chapter, chapter.id)
+    ordered = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id)
+                                 .order_by(ChapterItem.position)).all()
+    item = ChapterItem(chapter_id=chapter.id, media_id=media.id, title=title,
+                       position=_next_position(ChapterItem, ChapterItem.chapter_id == chapter.id))
+    db.session.add(item)
+    db.session.flush()
+    index = min(max(position, 1) - 1, len(ordered))
+    renumber(ChapterItem, ChapterItem.chapter_id == chapter.id, [*ordered[:index], item.id, *ordered[index:]])
+    touch(chapter.course)
+    return item
 
 
 def reorder_items(chapter, ordered_ids):
     """Put the chapter's items in the order given: every item of the chapter exactly once, and
     perhaps items of the course's other chapters (dragged here), which move into this chapter."""
-    _lock(Chapter, chapter.id)
+    lock_row(Chapter, chapter.id)
     current = set(db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id)))
     if len(set(ordered_ids)) != len(ordered_ids) or not current <= set(ordered_ids):
         raise CourseEditRefused("The chapter changed meanwhile; reload the page and try again.")
@@ -189,7 +265,7 @@ def reorder_items(chapter, ordered_ids):
             raise CourseEditRefused("The chapter changed meanwhile; reload the page and try again.")
         sources = {source for _id, source in found}
         for source in sources:
-            _lock(Chapter, source)
+            lock_row(Chapter, source)
         # Far out of the way of every position the renumbering below passes through.
         db.session.execute(sa.update(ChapterItem).where(ChapterItem.id.in_(incoming))
                            .values(chapter_id=chapter.id, position=-ChapterItem.id - MOVING_OFFSET))
@@ -216,8 +292,8 @@ def move_item_to(item, target):
         abort(404)
     if target.id == source.id:
         return
-    _lock(Chapter, source.id)
-    _lock(Chapter, target.id)
+    lock_row(Chapter, source.id)
+    lock_row(Chapter, target.id)
     db.session.execute(sa.update(ChapterItem).where(ChapterItem.id == item.id).values(
         chapter_id=target.id, position=_next_position(ChapterItem, ChapterItem.chapter_id == target.id)))
     _close_gaps(ChapterItem, ChapterItem.chapter_id == source.id)
@@ -232,8 +308,17 @@ def rename_item(item, title):
 def remove_item(item):
     """Take the item out of its chapter; the file stays in the library."""
     chapter = item.chapter
-    _lock(Chapter, chapter.id)
+    lock_row(Chapter, chapter.id)
+    media_ids = _unlink_history([item])
     db.session.delete(item)
     db.session.flush()
     _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter.id)
+    refresh_usage(media_ids)
     touch(chapter.course)
+
+
+def close_item_gaps(chapter_ids):
+    """Positions 1..n again in each of these chapters (after items left them)."""
+    for chapter_id in sorted(chapter_ids):
+        lock_row(Chapter, chapter_id)
+        _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter_id)

@@ -1,10 +1,37 @@
-"""Where library files are used: the course links of a set of files."""
+"""Where library files are used: their course links, the usage counts kept on the files' rows,
+and the links "Remove from courses and move to trash" takes away and a restore puts back.
+
+Every change of chapter_items goes through here (or calls refresh_usage) in its own transaction,
+so MediaFile.usage_count always equals the number of items linking the file."""
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from ..extensions import db
-from .models import ChapterItem
+from ..library.models import MediaFile
+from ..library.service import record_event
+from ..timeutil import utcnow
+from .models import Chapter, ChapterItem, Course, RemovedLink
 
 IN_USE = "It is used in a course; remove it from its chapters first."
+
+
+@dataclass(frozen=True)
+class Place:
+    """One use of a file: the item, its chapter and course."""
+
+    item_id: int
+    media_id: int
+    title: str
+    position: int
+    chapter_id: int
+    chapter_title: str
+    course_id: int
+    course_title: str
+
+    @property
+    def label(self):
+        return f"“{self.course_title}” › “{self.chapter_title}”"
 
 
 def used_ids(media_ids):
@@ -13,3 +40,108 @@ def used_ids(media_ids):
         return set()
     return set(db.session.scalars(sa.select(ChapterItem.media_id).where(ChapterItem.media_id.in_(list(media_ids)))
                                   .distinct()))
+
+
+def places(media_ids):
+    """media id -> its places (course, chapter, item), in course, chapter and item order; one query."""
+    found = {}
+    if not media_ids:
+        return found
+    rows = db.session.execute(
+        sa.select(ChapterItem.id, ChapterItem.media_id, ChapterItem.title, ChapterItem.position,
+                  Chapter.id, Chapter.title, Course.id, Course.title)
+        .join(Chapter, Chapter.id == ChapterItem.chapter_id).join(Course, Course.id == Chapter.course_id)
+        .where(ChapterItem.media_id.in_(list(media_ids)))
+        .order_by(Course.title, Course.id, Chapter.position, ChapterItem.position))
+    for row in rows:
+        found.setdefault(row[1], []).append(Place(*row))
+    return found
+
+
+def where_used_text(file_places, limit=2):
+    """“Course” › “Chapter”, … and N more: a refusal's reason in a line."""
+    shown = "; ".join(place.label for place in file_places[:limit])
+    more = len(file_places) - limit
+    return f"Used in {shown}" + (f" and {more} more place{'s' if more > 1 else ''}" if more > 0 else "") + "."
+
+
+def refresh_usage(media_ids):
+    """Set the files' usage counts from their links. On PostgreSQL the rows are locked first (in id
+    order), so the count is read after any concurrent link change of the same file has committed."""
+    ids = sorted(set(media_ids))
+    if not ids:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(MediaFile.id).where(MediaFile.id.in_(ids)).order_by(MediaFile.id).with_for_update())
+    count = sa.select(sa.func.count()).where(ChapterItem.media_id == MediaFile.id).scalar_subquery()
+    db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(ids)).values(usage_count=count)
+                       .execution_options(synchronize_session=False))
+    for media in db.session.identity_map.values():
+        if isinstance(media, MediaFile) and media.id in ids:
+            db.session.expire(media, ["usage_count"])
+
+
+def record_unlinked(items_places, actor, why=""):
+    """History lines for links that went away (`items_places`: (media, place) pairs)."""
+    for media, place in items_places:
+        record_event(media, "unlinked", f"Removed from {place.label}{why}", actor,
+                     {"course_id": place.course_id, "chapter_id": place.chapter_id, "item_id": place.item_id})
+
+
+def record_linked(media, chapter, item, actor, how="Added to"):
+    record_event(media, "linked", f"{how} “{chapter.course.title}” › “{chapter.title}”", actor,
+                 {"course_id": chapter.course_id, "chapter_id": chapter.id, "item_id": item.id})
+
+
+def snapshot_and_unlink(media, actor):
+    """"Remove from courses and move to trash": note each link (to put back on restore), remove
+    them, close the gaps. Returns the places removed."""
+    from .service import close_item_gaps, touch_courses
+
+    removed = places([media.id]).get(media.id, [])
+    if not removed:
+        return removed
+    now = utcnow()
+    db.session.add_all([RemovedLink(media_id=media.id, chapter_id=place.chapter_id, course_title=place.course_title,
+                                    chapter_title=place.chapter_title, title=place.title, position=place.position,
+                                    removed_at=now) for place in removed])
+    db.session.execute(sa.delete(ChapterItem).where(ChapterItem.id.in_([place.item_id for place in removed])))
+    chapters = sorted({place.chapter_id for place in removed})
+    close_item_gaps(chapters)
+    touch_courses({place.course_id for place in removed})
+    refresh_usage([media.id])
+    record_unlinked([(media, place) for place in removed], actor, " (moved to trash)")
+    return removed
+
+
+def removed_links(media_ids):
+    """media id -> the links a forced trash removed from it, oldest first."""
+    found = {}
+    if not media_ids:
+        return found
+    for link in db.session.scalars(sa.select(RemovedLink).where(RemovedLink.media_id.in_(list(media_ids)))
+                                   .order_by(RemovedLink.id)):
+        found.setdefault(link.media_id, []).append(link)
+    return found
+
+
+def restore_links(media, actor, put_back=True):
+    """Put the links a forced trash removed back: each at its old position, or at the end of its
+    chapter when the chapter is shorter now. Links whose chapter was deleted cannot come back.
+    Returns (restored, lost) counts; with put_back=False the notes are only dropped."""
+    from .service import insert_item
+
+    links = removed_links([media.id]).get(media.id, [])
+    restored = lost = 0
+    if put_back:
+        for link in links:
+            chapter = db.session.get(Chapter, link.chapter_id) if link.chapter_id else None
+            if chapter is None or chapter.course.owner_id != media.owner_id:
+                lost += 1
+                continue
+            item = insert_item(chapter, media, link.title, link.position)
+            record_linked(media, chapter, item, actor, how="Put back into")
+            restored += 1
+        refresh_usage([media.id])
+    db.session.execute(sa.delete(RemovedLink).where(RemovedLink.media_id == media.id))
+    return restored, lost

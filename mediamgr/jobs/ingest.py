@@ -142,6 +142,11 @@ def _mark_ready(operation, media):
     if media.status == "processing":  # a file trashed meanwhile stays in the trash
         media.status = "ready"
     operation.stage = "ready"
+    if operation.details.get("link_chapter_id"):
+        from ..auth.models import User
+        from ..courses.service import link_uploaded
+
+        link_uploaded(media, operation.details["link_chapter_id"], db.session.get(User, operation.owner_id))
     _finish(operation, "succeeded")
 
 

@@ -11,6 +11,7 @@ KINDS = ("video", "image", "audio", "document")
 STATUSES = ("processing", "ready", "failed", "deleted")
 # Listing indexes cover only the library (not the trash): every library query says deleted_at IS NULL.
 IN_LIBRARY = "deleted_at IS NULL"
+USED_IN_LIBRARY = "deleted_at IS NULL AND usage_count > 0"
 
 media_tags = db.Table(
     "media_tags",
@@ -54,6 +55,9 @@ class MediaFile(db.Model):
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     ready_at = db.Column(db.DateTime)
     deleted_at = db.Column(db.DateTime)
+    # How many chapter items link this file: kept in the transaction of every link change
+    # (courses.usage.refresh_usage), so the grid shows it, filters and sorts by it without a join.
+    usage_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     owner = db.relationship("User")
     tags = db.relationship("Tag", secondary=media_tags, lazy="selectin", order_by="Tag.name")
@@ -68,6 +72,10 @@ class MediaFile(db.Model):
         _library_index("ix_media_owner_kind_name", "owner_id", "kind", "name_key", "id"),
         _library_index("ix_media_owner_kind_size", "owner_id", "kind", "size_bytes", "id"),
         _library_index("ix_media_owner_status", "owner_id", "status"),
+        _library_index("ix_media_owner_usage", "owner_id", "usage_count", "id"),
+        # "Used" files only (few of the library): the Used filter reads them newest first.
+        db.Index("ix_media_owner_used_created", "owner_id", "created_at", "id",
+                 sqlite_where=db.text(USED_IN_LIBRARY), postgresql_where=db.text(USED_IN_LIBRARY)),
         # Search scans (owner, newest first) reading the search text from the index itself.
         _library_index("ix_media_owner_search", "owner_id", "created_at", "id", "search_text"),
         # Only trashed rows: an index over every row's deleted_at made SQLite's planner, once

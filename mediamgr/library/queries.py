@@ -22,8 +22,10 @@ SORTS = {
     "name": (MediaFile.name_key, False, "Name (A–Z)"),
     "largest": (MediaFile.size_bytes, True, "Largest first"),
     "smallest": (MediaFile.size_bytes, False, "Smallest first"),
+    "most_used": (MediaFile.usage_count, True, "Most used"),
 }
 TYPE_LABELS = {"": "All", "video": "Video", "image": "Image", "audio": "Audio", "document": "Document"}
+USAGE_LABELS = {"": "All", "used": "Used in a course", "unused": "Unused"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class LibraryFilter:
     q: str = ""
     type: str = ""
     tag: str = ""
+    course: int = 0
+    usage: str = ""
     sort: str = "newest"
     view: str = "grid"
     cursor: str = ""
@@ -42,9 +46,13 @@ class LibraryFilter:
         kind = args.get("type", "")
         sort = args.get("sort", "newest")
         view = args.get("view", "grid")
+        course = args.get("course", "")
+        usage = args.get("usage", "")
         return cls(q=" ".join(args.get("q", "").split())[:MAX_QUERY_LENGTH],
                    type=kind if kind in KINDS else "",
                    tag=normalize_tag(args.get("tag", "")),
+                   course=int(course) if course.isdigit() and len(course) < 12 else 0,
+                   usage=usage if usage in USAGE_LABELS else "",
                    sort=sort if sort in SORTS else "newest",
                    view=view if view in ("grid", "list") else "grid",
                    cursor=args.get("cursor", "")[:500])
@@ -56,7 +64,7 @@ class LibraryFilter:
 
     @property
     def is_filtered(self):
-        return bool(self.q or self.type or self.tag)
+        return bool(self.q or self.type or self.tag or self.course or self.usage)
 
 
 @dataclass
@@ -79,7 +87,7 @@ def _decode_cursor(cursor, column):
         value, media_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(media_id, int):
             return None
-        if column is MediaFile.size_bytes:
+        if isinstance(column.type, (db.Integer, db.BigInteger)):
             return int(value), media_id
         if isinstance(column.type, db.DateTime):
             return datetime.fromisoformat(value), media_id
@@ -97,11 +105,37 @@ def filtered_media(user, flt):
         if not user.is_admin:
             tagged = tagged.where(Tag.owner_id == user.id)
         query = query.where(MediaFile.id.in_(tagged))
+    if flt.course:
+        query = query.where(MediaFile.id.in_(_course_media(user, flt.course)))
+    if flt.usage == "used":
+        query = query.where(MediaFile.usage_count > 0)
+    elif flt.usage == "unused":
+        query = query.where(MediaFile.usage_count == 0)
     words = flt.q.lower().split()
     indexed = _rare_indexed_word(words)
     for word in words:
         query = query.where(_indexed_match(word) if word == indexed else _like(word))
     return query
+
+
+def _course_media(user, course_id):
+    """Ids of the files the course links (a course of someone else's answers no files)."""
+    from ..courses.models import Chapter, ChapterItem, Course
+
+    query = (sa.select(ChapterItem.media_id).join(Chapter, Chapter.id == ChapterItem.chapter_id)
+             .join(Course, Course.id == Chapter.course_id).where(Course.id == course_id))
+    return query if user.is_admin else query.where(Course.owner_id == user.id)
+
+
+def course_choices(user):
+    """(id, title, number of files it uses) for the Course filter, titles in order; one query."""
+    from ..courses.models import Chapter, ChapterItem, Course
+
+    files = sa.func.count(sa.distinct(ChapterItem.media_id))
+    query = (sa.select(Course.id, Course.title, files).outerjoin(Chapter, Chapter.course_id == Course.id)
+             .outerjoin(ChapterItem, ChapterItem.chapter_id == Chapter.id)
+             .group_by(Course.id, Course.title).order_by(Course.title, Course.id))
+    return db.session.execute(query if user.is_admin else query.where(Course.owner_id == user.id)).all()
 
 
 # SQLite's FTS5 trigram index (migration 0003): rowids of rows whose search text holds a phrase.
@@ -172,7 +206,8 @@ def library_page(user, flt, page_size=PAGE_SIZE):
     column, descending, _label = SORTS[flt.sort]
     query = filtered_media(user, flt)
     total = None if flt.cursor else capped_count(query)
-    items, next_cursor = paginate(query, column, descending, flt.cursor, page_size, deferred=bool(flt.tag))
+    items, next_cursor = paginate(query, column, descending, flt.cursor, page_size,
+                                  deferred=bool(flt.tag or flt.course))
     return Page(items=items, next_cursor=next_cursor, total=total)
 
 

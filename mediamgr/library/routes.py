@@ -2,20 +2,20 @@
 from flask import make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..courses.service import lock_row
+from ..courses.usage import places, removed_links, restore_links, snapshot_and_unlink
 from ..extensions import db
 from ..htmx import is_htmx, page_or_fragment, trigger
 from ..scoping import get_owned_or_404
 from ..upload.service import latest_upload_operation, retry_upload
-from ..upload.sniff import ALLOWED
 from . import bp
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaFile
-from .queries import SORTS, TYPE_LABELS, LibraryFilter, library_page, tag_suggestions, trash_page
+from .queries import (SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_choices, library_page,
+                      tag_suggestions, trash_page)
 from .service import (EditRefused, add_tags, delete_permanently, parse_tags, flush_pending_deletions, remove_tag,
                       rename_media, restore_media, trash_media, update_details)
-from .views import after_edit, after_removal, details_context
-
-ACCEPT_ATTRIBUTE = ",".join(sorted({f".{ext}" for _kind, exts in ALLOWED.values() for ext in exts}))
+from .views import after_edit, after_removal, details_context, in_use_answer
 
 
 @bp.get("/")
@@ -29,7 +29,7 @@ def index():
     """The library page: filters, the first page of results, the upload panel."""
     flt = LibraryFilter.from_args(request.args)
     return render_template("library/index.html", flt=flt, page=library_page(current_user, flt), sorts=SORTS,
-                           type_labels=TYPE_LABELS, accept=ACCEPT_ATTRIBUTE)
+                           type_labels=TYPE_LABELS, usage_labels=USAGE_LABELS, courses=course_choices(current_user))
 
 
 @bp.get("/media/grid")
@@ -119,22 +119,41 @@ def untag(media_id):
 @bp.post("/media/<int:media_id>/trash")
 @login_required
 def trash(media_id):
-    """Move a file to the trash; the toast offers Undo."""
+    """Move a file to the trash; the toast offers Undo. A file a course uses is refused with where it
+    is used, unless the user chose "Remove from courses and move to trash" (unlink=1)."""
     media = get_owned_or_404(MediaFile, media_id)
+    lock_row(MediaFile, media.id)  # no one links it while we look
+    file_places = places([media.id]).get(media.id, [])
+    if file_places and request.form.get("unlink") != "1":
+        db.session.rollback()
+        return in_use_answer(media, file_places)
+    removed = snapshot_and_unlink(media, current_user)
     trash_media(media, current_user)
     db.session.commit()
-    return after_removal(media, f"“{media.name}” moved to trash.",
-                         undo_url=url_for("library.restore", media_id=media.id))
+    if removed:
+        where = "1 place" if len(removed) == 1 else f"{len(removed)} places"
+        return after_removal(media, f"“{media.name}” removed from {where} in courses and moved to trash.",
+                             undo_url=url_for("library.restore", media_id=media.id, links=1))
+    return after_removal(media, f"“{media.name}” moved to trash.", undo_url=url_for("library.restore", media_id=media.id))
 
 
 @bp.post("/media/<int:media_id>/restore")
 @login_required
 def restore(media_id):
-    """Bring a file back from the trash (also the toast's Undo)."""
+    """Bring a file back from the trash (also the toast's Undo); with links=1, also the course
+    links that moving it to the trash removed."""
     media = get_owned_or_404(MediaFile, media_id)
+    was_in_trash = media.in_trash
     restore_media(media, current_user)
+    restored, lost = restore_links(media, current_user, put_back=request.values.get("links") == "1") \
+        if was_in_trash else (0, 0)
     db.session.commit()
-    response = after_removal(media, f"“{media.name}” restored to the library.", back="library.trash_index")
+    message = f"“{media.name}” restored to the library."
+    if restored:
+        message += f" Put back into {restored} chapter{'s' if restored != 1 else ''}."
+    if lost:
+        message += f" {lost} link{'s' if lost != 1 else ''} could not come back: the chapter was deleted."
+    response = after_removal(media, message, back="library.trash_index")
     return trigger(response, "media-changed") if is_htmx() else response
 
 
@@ -171,9 +190,10 @@ def trash_index():
     """Files in the trash, newest first, with Restore and Delete permanently."""
     cursor = request.args.get("cursor", "")[:500]
     page = trash_page(current_user, cursor)
+    links = removed_links([m.id for m in page.items])  # which rows offer "with course links"
     if cursor and is_htmx():
-        return render_template("library/_trash_more.html", page=page)
-    return render_template("library/trash.html", page=page)
+        return render_template("library/_trash_more.html", page=page, links=links)
+    return render_template("library/trash.html", page=page, links=links)
 
 
 @bp.get("/tags/suggest")

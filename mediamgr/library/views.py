@@ -44,7 +44,11 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None):
     history = db.session.scalars(db.select(MediaEvent).where(MediaEvent.media_id == media.id)
                                  .order_by(MediaEvent.created_at.desc(), MediaEvent.id.desc()).limit(HISTORY_LIMIT))
     stem, extension = split_extension(media.name)
+    from ..courses.usage import places, removed_links
+
     return {
+        "places": places([media.id]).get(media.id, []),
+        "removed_links": removed_links([media.id]).get(media.id, []) if media.in_trash else [],
         "media": media,
         "urls": media_urls(media),
         "history": list(history),
@@ -83,3 +87,17 @@ def after_removal(media, message, undo_url=None, back="library.index"):
     response = make_response(render_template("library/_removed.html", media=media, message=message,
                                              undo_url=undo_url, remove_ids=remove_ids))
     return trigger(response, "close-dialog")
+
+
+def in_use_answer(media, file_places):
+    """The file is used in courses: a dialog saying where (htmx), or the details page with the
+    reason (no JavaScript)."""
+    if not is_htmx():
+        from ..courses.usage import where_used_text
+
+        flash(f"“{media.name}” was not moved to the trash. {where_used_text(file_places)}", "error")
+        return redirect(url_for("library.details", media_id=media.id))
+    response = make_response(render_template("library/_in_use_dialog.html", media=media, places=file_places))
+    response.headers["HX-Retarget"] = "#dialog-root"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response

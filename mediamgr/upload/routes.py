@@ -5,6 +5,7 @@ from urllib.parse import unquote
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from ..courses.service import own_chapter
 from ..extensions import db
 from ..progress.publisher import latest_states
 from ..timeutil import utcnow
@@ -13,7 +14,9 @@ from . import bp
 from .models import ResumableUpload
 from .request import new_staged_file, upload_limit_text
 from .service import accept_staged_file
-from .sniff import RejectedFile
+from .sniff import ALLOWED, RejectedFile
+
+ACCEPT_ATTRIBUTE = ",".join(sorted({f".{ext}" for _kind, exts in ALLOWED.values() for ext in exts}))
 
 
 @bp.post("/media/upload")
@@ -32,18 +35,32 @@ def _upload_body():
         abort(413, f"This file is larger than the {upload_limit_text()} upload limit.")
     if request.content_length == 0:
         abort(400, "This file is empty (0 bytes); nothing was uploaded.")
+    chapter = _link_target(request.headers.get("X-Link-Chapter"))
     staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000])
     request.staged_files.append(staged)
     staged.copy_from(request.upload_body)
     try:
-        operation = accept_staged_file(current_user, staged)
+        operation = accept_staged_file(current_user, staged, chapter and chapter.id)
     except RejectedFile as refusal:
         abort(415 if staged.size else 400, str(refusal))
     return render_events([latest_states([operation])[operation.id]], with_cards=False, catchup=True), 201
 
 
+def _link_target(raw_chapter_id):
+    """The chapter an upload is for ("Upload new" in the course editor), checked before any byte is
+    read: another user's or an unknown chapter answers 404."""
+    if not raw_chapter_id:
+        return None
+    chapter = own_chapter(raw_chapter_id)
+    if chapter is None:
+        abort(404, "That chapter does not exist (any more).")
+    return chapter
+
+
 def _upload_form():
-    """Files from a plain form; each is accepted or refused on its own, then back to the library."""
+    """Files from a plain form; each is accepted or refused on its own, then back to the library
+    (or to the course editor, for an upload into a chapter)."""
+    chapter = _link_target(request.form.get("chapter"))
     chosen = [part for part in request.files.getlist("files") if part.filename]
     if not chosen:
         flash("Choose at least one file to upload.", "error")
@@ -52,10 +69,13 @@ def _upload_form():
         staged.filename = part.filename
         staged.close()
         try:
-            accept_staged_file(current_user, staged)
-            flash(f"“{staged.filename}” uploaded; it is being processed.", "success")
+            accept_staged_file(current_user, staged, chapter and chapter.id)
+            flash(f"“{staged.filename}” uploaded; it is being processed"
+                  + (f" and will be added to “{chapter.title}” when ready." if chapter else "."), "success")
         except RejectedFile as refusal:
             flash(str(refusal), "error")
+    if chapter:
+        return redirect(url_for("courses.edit", course_id=chapter.course_id))
     return redirect(url_for("library.index"))
 
 
@@ -71,4 +91,4 @@ def _resumable():
                                              ResumableUpload.completed_at.is_(None),
                                              ResumableUpload.expires_at > utcnow())
             .order_by(ResumableUpload.created_at.desc()).limit(20)))
-    return {"resumable_uploads": resumable_uploads}
+    return {"resumable_uploads": resumable_uploads, "upload_accept": ACCEPT_ATTRIBUTE}

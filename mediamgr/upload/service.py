@@ -18,10 +18,12 @@ def staging_path(operation_id):
     return Path(current_app.config["STAGING_DIR"]) / f"operation-{operation_id}.bin"
 
 
-def accept_staged_file(user, staged):
+def accept_staged_file(user, staged, link_chapter_id=None):
     """Check the staged bytes and record them; returns the Operation, or raises RejectedFile.
 
-    The staging file is consumed either way: kept for the job, or removed when refused.
+    The staging file is consumed either way: kept for the job, or removed when refused. With
+    `link_chapter_id` (a chapter of the user's, checked by the caller) the file is linked at the
+    end of that chapter once it is ready.
     """
     try:
         if staged.size == 0:
@@ -43,6 +45,8 @@ def accept_staged_file(user, staged):
     try:
         staged.move_to(staging_path(operation.id))
         operation.details = {"staging": str(staged.path)}
+        if link_chapter_id:
+            operation.details["link_chapter_id"] = link_chapter_id
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -19,6 +19,7 @@ from flask import Response, abort, current_app, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import ClientDisconnected
 
+from ..courses.service import own_chapter
 from ..extensions import db
 from ..scoping import get_owned_or_404
 from ..timeutil import utcnow
@@ -107,6 +108,8 @@ def tus_create():
     metadata_header = request.headers.get("Upload-Metadata", "")[:4000]
     metadata = _parse_metadata(metadata_header)
     filename = sanitize_filename(metadata.get("filename") or metadata.get("name") or "", fallback="upload")
+    if metadata.get("chapter") and own_chapter(metadata["chapter"]) is None:
+        abort(_answer(404, "That chapter does not exist (any more)."))
     upload = ResumableUpload(id=secrets.token_hex(16), owner_id=current_user.id, length=length, offset=0,
                              filename=filename, metadata_header=metadata_header, checked=False,
                              expires_at=utcnow() + timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"]))
@@ -259,8 +262,9 @@ def _checksum_request():
 def _finish(upload):
     """The last byte arrived: the file takes the normal road into the library."""
     staged = FinishedFile(part_path(upload.id), upload.filename)
+    chapter = own_chapter(_parse_metadata(upload.metadata_header).get("chapter", ""))
     try:
-        operation = accept_staged_file(current_user, staged)
+        operation = accept_staged_file(current_user, staged, chapter and chapter.id)
     except RejectedFile as refusal:
         _forget(upload)
         abort(_answer(415, str(refusal)))
