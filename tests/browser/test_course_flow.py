@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from factories import make_files
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
-from page_actions import log_in, screenshot
+from page_actions import card, cards, log_in, open_details, screenshot
 
 
 def seeded_instructor(live_server):
@@ -83,3 +83,58 @@ def test_build_a_course_from_the_library(page, live_server):
     expect_titles(page.locator(".chapter").nth(1).locator(".chapter-item .item-title"), ["Lecture 00002.pdf", "Welcome"])
     expect(page.locator(".chapter").nth(0).locator(".chapter-item")).to_have_count(0)
     screenshot(page, "course-editor-built")
+
+
+def test_pick_three_upload_a_fourth_then_the_library_protects_them(page, live_server, samples):
+    """The issue's "done when": three videos picked into chapter 1, a fourth uploaded straight into
+    chapter 2, a keyboard reorder; the library shows each as "Used in 1" and will not trash one
+    without saying where it is used (until asked to remove it from the course; Undo puts it back)."""
+    log_in(page, seeded_instructor(live_server))
+    page.goto("/courses")
+    page.get_by_label("New course title").fill("Algorithms")
+    page.get_by_role("button", name="Create course").click()
+    for count, title in enumerate(("Week 1", "Week 2"), start=1):
+        page.get_by_label("New chapter").fill(title)
+        page.get_by_role("button", name="Add chapter").click()
+        expect(page.locator(".chapter")).to_have_count(count)
+
+    page.get_by_role("button", name="Browse from Library for “Week 1”").click()
+    dialog = page.get_by_role("dialog", name="Add files to “Week 1”")
+    for name in ("Lecture 00000.pdf", "Lecture 00001.pdf", "Lecture 00002.pdf"):
+        dialog.get_by_label(f"Choose {name}").check()
+    dialog.get_by_role("button", name="Add 3 files").click()
+    expect(dialog).to_be_hidden()
+
+    page.get_by_label("Upload new files into “Week 2”").set_input_files(
+        [{"name": "Bonus lab.webm", "mimeType": "video/webm", "buffer": samples.video_bytes()}])
+    week2 = page.locator(".chapter").nth(1).locator(".chapter-item .item-title")
+    expect_titles(week2, ["Bonus lab.webm"])  # linked once processed, without a reload
+
+    week1 = page.locator(".chapter").nth(0).locator(".chapter-item .item-title")
+    week1.nth(2).focus()
+    page.keyboard.press("Alt+ArrowUp")
+    expect_titles(week1, ["Lecture 00000.pdf", "Lecture 00002.pdf", "Lecture 00001.pdf"])
+    screenshot(page, "course-done-when")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Library").click()
+    for name in ("Lecture 00000.pdf", "Lecture 00001.pdf", "Lecture 00002.pdf", "Bonus lab.webm"):
+        expect(card(page, name).locator(".usage-badge")).to_have_text("Used in 1")
+    page.get_by_label("Usage").select_option(label="Used in a course")
+    expect(cards(page)).to_have_count(4)
+
+    details = open_details(page, "Bonus lab.webm")
+    expect(details.locator(".where-used")).to_contain_text("Algorithms › Week 2")
+    details.get_by_role("button", name="Move to trash").click()
+    refusal = page.get_by_role("dialog", name="“Bonus lab.webm” is used in 1 place")
+    expect(refusal).to_contain_text("Algorithms › Week 2")
+    screenshot(page, "trash-refused-in-use")
+    refusal.get_by_role("button", name="Cancel").click()
+    expect(card(page, "Bonus lab.webm")).to_be_visible()
+
+    open_details(page, "Bonus lab.webm").get_by_role("button", name="Move to trash").click()
+    page.get_by_role("button", name="Remove from courses and move to trash").click()
+    toast = page.locator(".toast").filter(has_text="removed from 1 place in courses and moved to trash")
+    expect(toast).to_be_visible()
+    expect(card(page, "Bonus lab.webm")).to_have_count(0)
+    toast.get_by_role("button", name="Undo").click()
+    expect(card(page, "Bonus lab.webm").locator(".usage-badge")).to_have_text("Used in 1")

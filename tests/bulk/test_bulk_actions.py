@@ -113,7 +113,7 @@ def test_a_file_that_cannot_take_the_action_fails_alone_with_its_reason(ada, wor
     listing = ada.get(f"/operations/{op.id}/failures", htmx=True).get_data(as_text=True)
     assert "crowded" in listing and "at most 50 tags" in listing
     row = ada.get(f"/operations/{op.id}", htmx=True).get_data(as_text=True)
-    assert "Done: 4 of 4 files" in row and "1 failed" in row and "Show failures" in row
+    assert "Done: 4 of 4 files" in row and "1 skipped" in row and "Show skipped files" in row
 
 
 def test_running_an_operation_twice_changes_nothing_twice(app, ada, worker, files):
