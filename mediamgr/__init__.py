@@ -63,6 +63,7 @@ def _register_blueprints(app):
     from .auth import routes as _auth_routes  # noqa: F401  (each feature's routes attach to its blueprint)
     from .bulk import routes as _bulk_routes  # noqa: F401
     from .courses import routes as _course_routes  # noqa: F401
+    from .courses.routes import editor_urls
     from .library import routes as _library_routes  # noqa: F401
     from .library.views import card_urls, thumbnail_url
     from .progress import routes as _progress_routes  # noqa: F401
@@ -74,6 +75,7 @@ def _register_blueprints(app):
         app.register_blueprint(blueprint)
     app.add_template_global(thumbnail_url)
     app.add_template_global(card_urls)
+    app.add_template_global(editor_urls)
     app.add_template_global(upload_limit_text)
     from .cli import register_commands
     register_commands(app)

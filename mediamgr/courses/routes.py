@@ -5,18 +5,20 @@ import time
 import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..auth.models import User
 from ..extensions import db
-from ..htmx import is_htmx, trigger
+from ..htmx import is_htmx, page_or_fragment, trigger
 from ..library.models import MediaFile
 from ..library.queries import SORTS, TYPE_LABELS, LibraryFilter, library_page
 from ..library.views import after_edit, media_urls
 from .usage import places
 from . import bp
-from .models import ChapterItem
-from .service import (CourseEditRefused, add_chapter, course_summaries, create_course, delete_chapter, delete_course,
+from .models import Chapter, ChapterItem
+from .service import (CourseEditRefused, add_chapter, course_for_editor_or_404, course_summaries, create_course, delete_chapter, delete_course,
                       get_chapter_or_404, get_course_or_404, get_item_or_404, link_media, move_item_by,
                       move_item_to, remove_item, rename_chapter, rename_course, rename_item, reorder_chapters,
                       reorder_items)
@@ -52,32 +54,52 @@ def create():
 @bp.get("/courses/<int:course_id>/edit")
 @login_required
 def edit(course_id):
-    return render_template("courses/edit.html", course=get_course_or_404(course_id))
+    return render_template("courses/edit.html", course=course_for_editor_or_404(course_id))
 
 
-def _chapters_answer(course, message=None, status=200):
-    """The chapter list again (htmx), or back to the editor (plain form) with the message."""
+def editor_urls():
+    """(CSRF token, "/items/" prefix): what every item of the editor uses, built once per answer
+    instead of once per item (a course of 2,500 items would spend most of its time on url_for)."""
+    return generate_csrf(), url_for("courses.remove", item_id=0).removesuffix("0/remove")
+
+
+def _chapters_answer(course, message=None, status=200, chapter_ids=None):
+    """The chapter list again (htmx), or back to the editor (plain form) with the message. With
+    `chapter_ids` (an edit of those chapters' items only), just those chapters, swapped out of band."""
     if is_htmx():
         db.session.expire_all()
-        course = get_course_or_404(course.id)
-        response = make_response(render_template("courses/_chapters.html", course=course, message=message), status)
-        return response
+        if chapter_ids and status < 400:
+            return _chapters_update(course.id, chapter_ids)
+        course = course_for_editor_or_404(course.id)
+        return make_response(render_template("courses/_chapters.html", course=course, message=message), status)
     if message:
         flash(message, "error" if status >= 400 else "success")
     return redirect(url_for("courses.edit", course_id=course.id))
 
 
-def _edit(course, change, attempts=5):
+def _chapters_update(course_id, chapter_ids):
+    changed = db.session.scalars(sa.select(Chapter).where(Chapter.id.in_(list(chapter_ids)), Chapter.course_id == course_id)
+                                 .order_by(Chapter.position)
+                                 .options(selectinload(Chapter.items).selectinload(ChapterItem.media))).all()
+    count = db.session.scalar(sa.select(sa.func.count()).where(Chapter.course_id == course_id))
+    response = make_response(render_template("courses/_chapter_update.html", changed=changed, chapter_count=count))
+    response.headers["HX-Reswap"] = "none"  # the chapters come out of band; the list itself stays
+    return response
+
+
+def _edit(course, change, attempts=5, chapter_ids=None):
     """Make the change and commit. A concurrent edit of the same course that got there first (a
     position taken, SQLite's write lock) makes this one run again, after a short random pause, on
-    the fresh state."""
+    the fresh state. `chapter_ids`: the only chapters the change can touch (see _chapters_answer);
+    a function of what change() returned, or a set."""
     for attempt in range(attempts):
         if attempt:
             time.sleep(random.uniform(0.01, 0.05) * attempt)
         try:
-            change()
+            result = change()
+            touched = chapter_ids(result) if callable(chapter_ids) else chapter_ids
             db.session.commit()
-            return _chapters_answer(course)
+            return _chapters_answer(course, chapter_ids=touched)
         except CourseEditRefused as refusal:
             db.session.rollback()
             return _chapters_answer(course, str(refusal), 422)
@@ -92,7 +114,7 @@ def _edit(course, change, attempts=5):
 @login_required
 def chapters(course_id):
     """The chapter list alone: the editor refetches it when an upload into a chapter is linked."""
-    return render_template("courses/_chapters.html", course=get_course_or_404(course_id))
+    return render_template("courses/_chapters.html", course=course_for_editor_or_404(course_id))
 
 
 @bp.post("/courses/<int:course_id>/delete")
@@ -193,7 +215,7 @@ def link(chapter_id):
     media_ids = _ids("media", "a file")
     if not media_ids:
         abort(400, "Choose at least one file.")
-    response = _edit(chapter.course, lambda: link_media(chapter, media_ids))
+    response = _edit(chapter.course, lambda: link_media(chapter, media_ids), chapter_ids={chapter.id})
     return trigger(response, "close-dialog") if is_htmx() and response.status_code == 200 else response
 
 
@@ -203,7 +225,7 @@ def order_items(chapter_id):
     """The chapter's whole new order, in one request (drag and drop)."""
     chapter = get_chapter_or_404(chapter_id)
     ordered = _ids("item", "an item")
-    return _edit(chapter.course, lambda: reorder_items(chapter, ordered))
+    return _edit(chapter.course, lambda: reorder_items(chapter, ordered), chapter_ids=lambda sources: {chapter.id, *sources})
 
 
 @bp.post("/items/<int:item_id>/move")
@@ -214,19 +236,30 @@ def move_item(item_id):
     course = item.chapter.course
     direction = request.form.get("direction", "")
     if direction in ("up", "down"):
-        return _edit(course, lambda: move_item_by(item, -1 if direction == "up" else 1))
+        return _edit(course, lambda: move_item_by(item, -1 if direction == "up" else 1), chapter_ids={item.chapter_id})
     target = request.form.get("chapter", "")
     if not target.isdigit():
         abort(400, "Say where the item goes: up, down, or another chapter.")
     destination = get_chapter_or_404(int(target))
-    return _edit(course, lambda: move_item_to(item, destination))
+    return _edit(course, lambda: move_item_to(item, destination), chapter_ids={item.chapter_id, destination.id})
+
+
+@bp.get("/items/<int:item_id>/move-menu")
+@login_required
+def move_menu(item_id):
+    """"Move to chapter…": the other chapters to choose from, fetched for one item at a time (a
+    course of 50 chapters of 50 items would otherwise carry 50 × 49 options per page)."""
+    item = get_item_or_404(item_id)
+    return page_or_fragment("courses/move_page.html", "courses/_move_menu.html", item=item,
+                            chapters=item.chapter.course.chapters)
 
 
 @bp.post("/items/<int:item_id>/title")
 @login_required
 def retitle_item(item_id):
     item = get_item_or_404(item_id)
-    return _edit(item.chapter.course, lambda: rename_item(item, request.form.get("title", "")))
+    return _edit(item.chapter.course, lambda: rename_item(item, request.form.get("title", "")),
+                 chapter_ids={item.chapter_id})
 
 
 @bp.post("/items/<int:item_id>/remove")
@@ -234,7 +267,7 @@ def retitle_item(item_id):
 def remove(item_id):
     """Remove from the chapter; the file stays in the library."""
     item = get_item_or_404(item_id)
-    return _edit(item.chapter.course, lambda: remove_item(item))
+    return _edit(item.chapter.course, lambda: remove_item(item), chapter_ids={item.chapter_id})
 
 
 @bp.post("/items/<int:item_id>/unlink")

@@ -5,6 +5,7 @@ through its course, so another instructor's ids answer 404 like unknown ones.
 """
 import sqlalchemy as sa
 from flask import abort, has_request_context
+from sqlalchemy.orm import selectinload
 from flask_login import current_user
 
 from ..extensions import db
@@ -33,6 +34,13 @@ def clean_title(raw, what="title"):
 
 def get_course_or_404(course_id):
     return get_owned_or_404(Course, course_id)
+
+
+def course_for_editor_or_404(course_id):
+    """The course with its chapters, their items and the items' files loaded up front: a few
+    queries for the whole editor page, however many items it holds."""
+    return _scoped_or_404(sa.select(Course).where(Course.id == course_id).options(
+        selectinload(Course.chapters).selectinload(Chapter.items).selectinload(ChapterItem.media)))
 
 
 def _scoped_or_404(query):
@@ -273,6 +281,7 @@ def reorder_items(chapter, ordered_ids):
     for source in sources:
         _close_gaps(ChapterItem, ChapterItem.chapter_id == source)
     touch(chapter.course)
+    return sources
 
 
 def move_item_by(item, step):

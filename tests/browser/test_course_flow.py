@@ -66,6 +66,8 @@ def test_build_a_course_from_the_library(page, live_server):
     expect(title).to_have_value("Welcome")
 
     second_item = page.locator(".chapter").nth(0).locator(".chapter-item").nth(1)
+    second_item.get_by_role("link", name="Move “Lecture 00002.pdf” to another chapter…").click()
+    expect(second_item.get_by_label("Move “Lecture 00002.pdf” to chapter")).to_be_focused()
     second_item.get_by_label("Move “Lecture 00002.pdf” to chapter").select_option(label="Week 2")
     second_item.get_by_role("button", name="Move “Lecture 00002.pdf” to the chosen chapter").click()
     expect_titles(page.locator(".chapter").nth(1).locator(".chapter-item .item-title"), ["Lecture 00002.pdf"])

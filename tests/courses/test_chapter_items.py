@@ -159,3 +159,16 @@ def test_one_order_request_can_bring_an_item_over_from_another_chapter(ada, ben)
     [theirs] = item_ids(foreign)
     refused = ada.post(f"/chapters/{week1}/items/order", {"item": [str(i) for i in (a, d, b, theirs)]})
     assert refused.status_code == 422 and item_ids(foreign) == [theirs]
+
+
+def test_move_menu_lists_the_other_chapters_for_one_item(ada, ben):
+    files = make_files("ada@example.com", 1)
+    _course, (week1, week2, week3) = course_with_chapters(ada, "Week 1", "Week 2", "Week 3")
+    link(ada, week1, files)
+    item = item_ids(week1)[0]
+    editor = ada.get(f"/courses/{_course}/edit").get_data(as_text=True)
+    assert "<option" not in editor  # the menu is fetched when opened, not carried by every item
+    menu = ada.get(f"/items/{item}/move-menu", htmx=True).get_data(as_text=True)
+    assert re.findall(r'<option value="(\d+)"', menu) == [str(week2), str(week3)]
+    assert "Move “file 00000.pdf” to another chapter" in ada.get(f"/items/{item}/move-menu").get_data(as_text=True)
+    assert ben.get(f"/items/{item}/move-menu", htmx=True).status_code == 404
