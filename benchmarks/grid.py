@@ -1,13 +1,14 @@
 """Timings of the library's results fragment (GET /media/grid) for the seeded instructor, through
 the Flask test client: server time per request and SQL queries per request, for the first page,
-a deep keyset page, name searches, a tag filter and a type filter sorted by size."""
+a deep keyset page, name searches, a tag filter, a type filter sorted by size, and the usage
+filters and sort (the seeded courses link files: see courses.py)."""
 import html
 import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from mediamgr import create_app
 from mediamgr.extensions import db
@@ -133,6 +134,13 @@ class GridBenchmark:
         scenarios.append(Scenario("tag", f"tag filter “{TAG_FILTER}”", {"tag": TAG_FILTER}, GRID_P95_MS))
         scenarios.append(Scenario("type", "type=video&sort=largest", {"type": "video", "sort": "largest"},
                                   GRID_P95_MS))
+        # Usage tracking: "Used in N" is on every card of every scenario; these filter and sort by it.
+        scenarios.append(Scenario("used", "usage=used (files in courses)", {"usage": "used"}, GRID_P95_MS))
+        scenarios.append(Scenario("most_used", "sort=most_used", {"sort": "most_used"}, GRID_P95_MS))
+        with self.app.app_context():
+            course_id = db.session.scalar(text("SELECT min(id) FROM courses"))
+        if course_id:
+            scenarios.append(Scenario("course", "course filter (2,500 files)", {"course": course_id}, GRID_P95_MS))
         for scenario in scenarios:
             if "cursor" not in scenario.args:
                 found = TOTAL.search(self._get(scenario.args).get_data(as_text=True))

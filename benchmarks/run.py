@@ -8,7 +8,7 @@ import time
 
 import psycopg
 
-from . import bulk, grid, ingest, resumable, transfer
+from . import bulk, courses, grid, ingest, resumable, transfer
 from .dataset import Plan
 from .payload import make_payload
 from .report import Check, Report
@@ -29,7 +29,7 @@ def parse_args(argv):
                              f"{grid.MIN_REQUESTS}); 0 times every scenario --requests times")
     parser.add_argument("--payload-mib", type=int, default=1024, help="size of the ingest and transfer file")
     parser.add_argument("--pg-dsn", default=os.environ.get("TEST_POSTGRES_DSN", DEFAULT_PG_DSN))
-    for part in ("sqlite", "postgres", "grid", "bulk", "ingest", "transfer", "resumable"):
+    for part in ("sqlite", "postgres", "grid", "courses", "bulk", "ingest", "transfer", "resumable"):
         parser.add_argument(f"--skip-{part}", action="store_true", help=f"leave out the {part} part")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
     return parser.parse_args(argv)
@@ -52,6 +52,10 @@ def bench_database(workspace, report, options, label, dialect, database_uri):
     if not options.skip_grid:
         report.section(f"{label}: GET /media/grid as the instructor with {options.rows:,} files")
         grid.GridBenchmark(config, label, dialect, options.rounds, options.requests, options.scenario_budget).run(report)
+    if not options.skip_courses:
+        report.section(f"{label}: course editor ({courses.BIG_CHAPTERS} chapters × {courses.BIG_ITEMS} items) "
+                       "and reorder requests")
+        courses.run(config, label, report, options.rounds)
     if not options.skip_bulk:
         report.section(f"{label}: bulk add tag and trash of {bulk.FILES:,} files (worker process)")
         bulk.run(config, label, report, options.rounds, workspace.path("bulk"))

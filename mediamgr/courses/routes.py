@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.orm import selectinload
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..auth.models import User
@@ -18,7 +18,7 @@ from ..library.views import after_edit, media_urls
 from .usage import places
 from . import bp
 from .models import Chapter, ChapterItem
-from .service import (CourseEditRefused, add_chapter, course_for_editor_or_404, course_summaries, create_course, delete_chapter, delete_course,
+from .service import (CourseEditRefused, add_chapter, course_for_editor_or_404, course_summaries, editor_items, create_course, delete_chapter, delete_course,
                       get_chapter_or_404, get_course_or_404, get_item_or_404, link_media, move_item_by,
                       move_item_to, remove_item, rename_chapter, rename_course, rename_item, reorder_chapters,
                       reorder_items)
@@ -54,24 +54,36 @@ def create():
 @bp.get("/courses/<int:course_id>/edit")
 @login_required
 def edit(course_id):
-    return render_template("courses/edit.html", course=course_for_editor_or_404(course_id))
+    context = _editor_context(course_id)
+    # The chapter list rendered on its own first, then placed in the page as one piece: Jinja
+    # passes every piece of output up through each enclosing template, and a big course makes
+    # about 200,000 pieces.
+    chapters_html = Markup(render_template("courses/_chapters.html", **context))
+    return render_template("courses/edit.html", course=context["course"], chapters_html=chapters_html)
 
 
 def editor_urls():
-    """(CSRF token, "/items/" prefix): what every item of the editor uses, built once per answer
-    instead of once per item (a course of 2,500 items would spend most of its time on url_for)."""
-    return generate_csrf(), url_for("courses.remove", item_id=0).removesuffix("0/remove")
+    """(CSRF token, "/items/" prefix, "/media/" prefix of the thumbnails): what every item of the
+    editor uses, built once per answer instead of once per item (a course of 2,500 items would spend
+    most of its time on url_for)."""
+    return (generate_csrf(), url_for("courses.remove", item_id=0).removesuffix("0/remove"),
+            url_for("library.thumbnail", media_id=0).removesuffix("0/thumbnail"))
+
+
+def _editor_context(course_id):
+    course = course_for_editor_or_404(course_id)
+    return {"course": course, "items": editor_items([chapter.id for chapter in course.chapters])}
 
 
 def _chapters_answer(course, message=None, status=200, chapter_ids=None):
     """The chapter list again (htmx), or back to the editor (plain form) with the message. With
     `chapter_ids` (an edit of those chapters' items only), just those chapters, swapped out of band."""
     if is_htmx():
-        db.session.expire_all()
         if chapter_ids and status < 400:
             return _chapters_update(course.id, chapter_ids)
-        course = course_for_editor_or_404(course.id)
-        return make_response(render_template("courses/_chapters.html", course=course, message=message), status)
+        db.session.expire_all()
+        return make_response(render_template("courses/_chapters.html", **_editor_context(course.id), message=message),
+                             status)
     if message:
         flash(message, "error" if status >= 400 else "success")
     return redirect(url_for("courses.edit", course_id=course.id))
@@ -79,10 +91,10 @@ def _chapters_answer(course, message=None, status=200, chapter_ids=None):
 
 def _chapters_update(course_id, chapter_ids):
     changed = db.session.scalars(sa.select(Chapter).where(Chapter.id.in_(list(chapter_ids)), Chapter.course_id == course_id)
-                                 .order_by(Chapter.position)
-                                 .options(selectinload(Chapter.items).selectinload(ChapterItem.media))).all()
+                                 .order_by(Chapter.position)).all()
     count = db.session.scalar(sa.select(sa.func.count()).where(Chapter.course_id == course_id))
-    response = make_response(render_template("courses/_chapter_update.html", changed=changed, chapter_count=count))
+    response = make_response(render_template("courses/_chapter_update.html", changed=changed, chapter_count=count,
+                                             items=editor_items([chapter.id for chapter in changed])))
     response.headers["HX-Reswap"] = "none"  # the chapters come out of band; the list itself stays
     return response
 
@@ -114,7 +126,7 @@ def _edit(course, change, attempts=5, chapter_ids=None):
 @login_required
 def chapters(course_id):
     """The chapter list alone: the editor refetches it when an upload into a chapter is linked."""
-    return render_template("courses/_chapters.html", course=course_for_editor_or_404(course_id))
+    return render_template("courses/_chapters.html", **_editor_context(course_id))
 
 
 @bp.post("/courses/<int:course_id>/delete")

@@ -1,12 +1,13 @@
 """Library pages and the fragments htmx swaps into them."""
-from flask import make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..courses.service import lock_row
 from ..courses.usage import places, removed_links, restore_links, snapshot_and_unlink
 from ..extensions import db
 from ..htmx import is_htmx, page_or_fragment, trigger
-from ..scoping import get_owned_or_404
+from ..scoping import get_owned_or_404, owned
+from ..storage import get_storage
 from ..upload.service import latest_upload_operation, retry_upload
 from . import bp
 from .forms import DetailsForm, RenameForm, TagForm
@@ -50,6 +51,21 @@ def details(media_id):
     """The details dialog (htmx) or the same details as a full page."""
     media = get_owned_or_404(MediaFile, media_id)
     return page_or_fragment("library/details_page.html", "library/_details_dialog.html", **details_context(media))
+
+
+@bp.get("/media/<int:media_id>/thumbnail")
+@login_required
+def thumbnail(media_id):
+    """A stable address for a file's thumbnail that redirects to a fresh signed URL: pages listing
+    thousands of files (the course editor) link this instead of signing every one up front, and the
+    browser fetches only the thumbnails it shows (loading=lazy)."""
+    key = db.session.scalar(owned(MediaFile).with_only_columns(MediaFile.thumbnail_key).where(MediaFile.id == media_id))
+    if not key:
+        abort(404)
+    response = redirect(get_storage().signed_url(key, "thumbnail.webp", "image/webp",
+                                                 ttl=current_app.config["SIGNED_URL_TTL"]))
+    response.headers["Cache-Control"] = f"private, max-age={min(600, current_app.config['SIGNED_URL_TTL'] // 2)}"
+    return response
 
 
 def _save_edit(media, form, field, change, message):

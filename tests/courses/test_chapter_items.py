@@ -172,3 +172,18 @@ def test_move_menu_lists_the_other_chapters_for_one_item(ada, ben):
     assert re.findall(r'<option value="(\d+)"', menu) == [str(week2), str(week3)]
     assert "Move “file 00000.pdf” to another chapter" in ada.get(f"/items/{item}/move-menu").get_data(as_text=True)
     assert ben.get(f"/items/{item}/move-menu", htmx=True).status_code == 404
+
+
+def test_hostile_titles_and_names_are_escaped_in_the_editor(ada):
+    """The editor's item rows are rendered with autoescaping off for speed: the user's text in them
+    (item title, file name, chapter title) must still come out escaped."""
+    (media_id,) = make_files("ada@example.com", 1)
+    db.session.execute(sa.update(MediaFile).where(MediaFile.id == media_id).values(name='<img src=x onerror=alert(1)>.pdf'))
+    db.session.commit()
+    course, (week1,) = course_with_chapters(ada, '<script>alert("chapter")</script>')
+    link(ada, week1, [media_id])
+    ada.post(f"/items/{item_ids(week1)[0]}/title", {"title": '"><script>alert("item")</script>'})
+    for page in (ada.get(f"/courses/{course}/edit").get_data(as_text=True),
+                 ada.post(f"/chapters/{week1}/items/order", {"item": [str(item_ids(week1)[0])]}).get_data(as_text=True)):
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(&#34;item&#34;)" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
