@@ -127,6 +127,13 @@ def _course_media(user, course_id):
     return query if user.is_admin else query.where(Course.owner_id == user.id)
 
 
+def _course_file_count(user, course_id):
+    """How many files the course uses, from its links alone: a linked file is always in the library
+    (the trash refuses it), so the files' rows need not be read."""
+    return min(db.session.scalar(sa.select(func.count(sa.distinct(_course_media(user, course_id).subquery().c.media_id)))),
+               COUNT_LIMIT + 1)
+
+
 def course_choices(user):
     """(id, title, number of files it uses) for the Course filter, titles in order; one query."""
     from ..courses.models import Chapter, ChapterItem, Course
@@ -205,7 +212,12 @@ def library_page(user, flt, page_size=PAGE_SIZE):
     """One page of the library; the total is counted only for the first page."""
     column, descending, _label = SORTS[flt.sort]
     query = filtered_media(user, flt)
-    total = None if flt.cursor else capped_count(query)
+    if flt.cursor:
+        total = None
+    elif flt.course and not (flt.q or flt.type or flt.tag or flt.usage):
+        total = _course_file_count(user, flt.course)
+    else:
+        total = capped_count(query)
     items, next_cursor = paginate(query, column, descending, flt.cursor, page_size,
                                   deferred=bool(flt.tag or flt.course))
     return Page(items=items, next_cursor=next_cursor, total=total)

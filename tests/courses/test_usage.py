@@ -83,7 +83,8 @@ def test_course_and_usage_filters_and_most_used_sort(ada, ben):
     link(ada, week1, [a, b])
     link(ada, week2, [b])
     other = re.search(r"/courses/(\d+)/", ada.post("/courses", {"title": "Zoology"}).headers["HX-Redirect"]).group(1)
-    assert sorted(grid_ids(ada, course=course)[0]) == sorted([a, b])
+    ids, page = grid_ids(ada, course=course)
+    assert sorted(ids) == sorted([a, b]) and "2 files" in page
     assert grid_ids(ada, course=other)[0] == []
     assert sorted(grid_ids(ada, usage="used")[0]) == sorted([a, b])
     assert sorted(grid_ids(ada, usage="unused")[0]) == sorted([c, d])
