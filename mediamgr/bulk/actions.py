@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..auth.models import User
-from ..courses.usage import IN_USE, places, removed_links, restore_links, used_ids, where_used_text
+from ..courses.service import restore_links
+from ..courses.usage import IN_USE, places, removed_links, used_ids, where_used_text
 from ..extensions import db
 from ..library.models import MediaEvent, MediaFile, Tag, media_tags
 from ..library.service import MAX_CATEGORY_LENGTH, MAX_TAGS_PER_FILE, parse_tags, schedule_deletion

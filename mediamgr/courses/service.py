@@ -5,15 +5,15 @@ through its course, so another instructor's ids answer 404 like unknown ones.
 """
 import sqlalchemy as sa
 from flask import abort, has_request_context
-from sqlalchemy.orm import selectinload
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..library.models import MediaFile
 from ..scoping import get_owned_or_404
 from ..timeutil import utcnow
-from .models import Chapter, ChapterItem, Course
-from .usage import places, record_linked, record_unlinked, refresh_usage
+from .models import Chapter, ChapterItem, Course, RemovedLink
+from .usage import places, record_linked, record_unlinked, refresh_usage, removed_links
 
 MAX_TITLE_LENGTH = 200
 MOVING_OFFSET = 10**9  # items dragged in from another chapter wait at -(id + this) until renumbered
@@ -68,9 +68,12 @@ def _scoped_or_404(query):
     return row
 
 
+def _chapter_query(chapter_id):
+    return sa.select(Chapter).join(Course, Course.id == Chapter.course_id).where(Chapter.id == chapter_id)
+
+
 def get_chapter_or_404(chapter_id):
-    return _scoped_or_404(sa.select(Chapter).join(Course, Course.id == Chapter.course_id)
-                          .where(Chapter.id == chapter_id))
+    return _scoped_or_404(_chapter_query(chapter_id))
 
 
 def own_chapter(raw_id):
@@ -78,8 +81,7 @@ def own_chapter(raw_id):
     library, so only their own courses can link it (an admin too)."""
     if not str(raw_id).isdigit() or len(str(raw_id)) > 11:
         return None
-    return db.session.scalar(sa.select(Chapter).join(Course, Course.id == Chapter.course_id)
-                             .where(Chapter.id == int(raw_id), Course.owner_id == current_user.id))
+    return db.session.scalar(_chapter_query(int(raw_id)).where(Course.owner_id == current_user.id))
 
 
 def lock_row(model, row_id):
@@ -106,14 +108,14 @@ def _actor():
     return current_user if has_request_context() and current_user.is_authenticated else None
 
 
-def _unlink_history(items, why=""):
-    """History lines for the items about to go, and their files' ids (to recount after)."""
-    found = places({item.media_id for item in items})
-    gone = {item.id for item in items}
-    media = {item.media_id: item.media for item in items}
-    record_unlinked([(media[media_id], place) for media_id, file_places in found.items()
-                     for place in file_places if place.item_id in gone], _actor(), why)
-    return list(media)
+def _unlink_history(item_ids, why=""):
+    """History lines for the items about to go; returns their files' ids (to recount after)."""
+    gone = places(item_ids=item_ids)
+    files = {row.id: row for row in db.session.execute(
+        sa.select(MediaFile.id, MediaFile.owner_id, MediaFile.name).where(MediaFile.id.in_(list(gone))))}
+    record_unlinked([(files[media_id], place) for media_id, file_places in gone.items() for place in file_places],
+                    _actor(), why)
+    return list(gone)
 
 
 def create_course(user, title):
@@ -148,7 +150,9 @@ def delete_chapter(chapter):
     """Delete the chapter and its links (never the files); the others close the gap."""
     course = chapter.course
     lock_row(Course, course.id)
-    media_ids = _unlink_history(chapter.items, " (chapter deleted)")
+    media_ids = _unlink_history(db.session.scalars(sa.select(ChapterItem.id)
+                                                   .where(ChapterItem.chapter_id == chapter.id)).all(),
+                                " (chapter deleted)")
     db.session.delete(chapter)
     db.session.flush()
     _close_gaps(Chapter, Chapter.course_id == course.id)
@@ -159,7 +163,7 @@ def delete_chapter(chapter):
 def delete_course(course):
     """Delete the course with its chapters and links (never the files)."""
     lock_row(Course, course.id)
-    items = db.session.scalars(sa.select(ChapterItem).join(Chapter, Chapter.id == ChapterItem.chapter_id)
+    items = db.session.scalars(sa.select(ChapterItem.id).join(Chapter, Chapter.id == ChapterItem.chapter_id)
                                .where(Chapter.course_id == course.id)).all()
     media_ids = _unlink_history(items, " (course deleted)")
     db.session.delete(course)
@@ -201,13 +205,12 @@ def renumber(model, parent_clause, ordered_ids):
 def _expire_loaded(model):
     """The positions changed in the database: loaded rows of `model` (and the lists holding them)
     read them again when next used; other loaded rows (the course, say) stay as they are."""
+    parent, children = (Course, "chapters") if model is Chapter else (Chapter, "items")
     for row in list(db.session.identity_map.values()):
         if isinstance(row, model):
             db.session.expire(row)
-    parents = Course if model is Chapter else Chapter
-    for row in list(db.session.identity_map.values()):
-        if isinstance(row, parents):
-            db.session.expire(row, ["chapters" if model is Chapter else "items"])
+        elif isinstance(row, parent):
+            db.session.expire(row, [children])
 
 
 def course_summaries(user):
@@ -345,7 +348,7 @@ def remove_item(item):
     """Take the item out of its chapter; the file stays in the library."""
     chapter = item.chapter
     lock_row(Chapter, chapter.id)
-    media_ids = _unlink_history([item])
+    media_ids = _unlink_history([item.id])
     db.session.delete(item)
     db.session.flush()
     _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter.id)
@@ -358,3 +361,44 @@ def close_item_gaps(chapter_ids):
     for chapter_id in sorted(chapter_ids):
         lock_row(Chapter, chapter_id)
         _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter_id)
+
+
+# ---- forced trash and restore: the links a file had ------------------------------------------
+
+def snapshot_and_unlink(media, actor):
+    """"Remove from courses and move to trash": note each link (to put back on restore), remove
+    them, close the gaps. Returns the places removed."""
+    removed = places([media.id]).get(media.id, [])
+    if not removed:
+        return removed
+    now = utcnow()
+    db.session.add_all([RemovedLink(media_id=media.id, chapter_id=place.chapter_id, course_title=place.course_title,
+                                    chapter_title=place.chapter_title, title=place.title, position=place.position,
+                                    removed_at=now) for place in removed])
+    db.session.execute(sa.delete(ChapterItem).where(ChapterItem.id.in_([place.item_id for place in removed])))
+    chapters = sorted({place.chapter_id for place in removed})
+    close_item_gaps(chapters)
+    touch_courses({place.course_id for place in removed})
+    refresh_usage([media.id])
+    record_unlinked([(media, place) for place in removed], actor, " (moved to trash)")
+    return removed
+
+
+def restore_links(media, actor, put_back=True):
+    """Put the links a forced trash removed back: each at its old position, or at the end of its
+    chapter when the chapter is shorter now. Links whose chapter was deleted cannot come back.
+    Returns (restored, lost) counts; with put_back=False the notes are only dropped."""
+    links = removed_links([media.id]).get(media.id, [])
+    restored = lost = 0
+    if put_back:
+        for link in links:
+            chapter = db.session.get(Chapter, link.chapter_id) if link.chapter_id else None
+            if chapter is None or chapter.course.owner_id != media.owner_id:
+                lost += 1
+                continue
+            item = insert_item(chapter, media, link.title, link.position)
+            record_linked(media, chapter, item, actor, how="Put back into")
+            restored += 1
+        refresh_usage([media.id])
+    db.session.execute(sa.delete(RemovedLink).where(RemovedLink.media_id == media.id))
+    return restored, lost

@@ -1,8 +1,8 @@
 """Where library files are used: their course links, the usage counts kept on the files' rows,
-and the links "Remove from courses and move to trash" takes away and a restore puts back.
+the history lines of link changes, and the notes of links a forced trash took away.
 
-Every change of chapter_items goes through here (or calls refresh_usage) in its own transaction,
-so MediaFile.usage_count always equals the number of items linking the file."""
+Every change of chapter_items (courses.service) calls refresh_usage in its own transaction, so
+MediaFile.usage_count always equals the number of items linking the file."""
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..library.models import MediaFile
 from ..library.service import record_event
-from ..timeutil import utcnow
 from .models import Chapter, ChapterItem, Course, RemovedLink
 
 IN_USE = "It is used in a course; remove it from its chapters first."
@@ -42,16 +41,18 @@ def used_ids(media_ids):
                                   .distinct()))
 
 
-def places(media_ids):
-    """media id -> its places (course, chapter, item), in course, chapter and item order; one query."""
+def places(media_ids=(), item_ids=()):
+    """media id -> its places (course, chapter, item), in course, chapter and item order; one query.
+    The places of these files, or (item_ids) those of these items."""
     found = {}
-    if not media_ids:
+    if not (media_ids or item_ids):
         return found
+    which = ChapterItem.media_id.in_(list(media_ids)) if media_ids else ChapterItem.id.in_(list(item_ids))
     rows = db.session.execute(
         sa.select(ChapterItem.id, ChapterItem.media_id, ChapterItem.title, ChapterItem.position,
                   Chapter.id, Chapter.title, Course.id, Course.title)
         .join(Chapter, Chapter.id == ChapterItem.chapter_id).join(Course, Course.id == Chapter.course_id)
-        .where(ChapterItem.media_id.in_(list(media_ids)))
+        .where(which)
         .order_by(Course.title, Course.id, Chapter.position, ChapterItem.position))
     for row in rows:
         found.setdefault(row[1], []).append(Place(*row))
@@ -93,27 +94,6 @@ def record_linked(media, chapter, item, actor, how="Added to"):
                  {"course_id": chapter.course_id, "chapter_id": chapter.id, "item_id": item.id})
 
 
-def snapshot_and_unlink(media, actor):
-    """"Remove from courses and move to trash": note each link (to put back on restore), remove
-    them, close the gaps. Returns the places removed."""
-    from .service import close_item_gaps, touch_courses
-
-    removed = places([media.id]).get(media.id, [])
-    if not removed:
-        return removed
-    now = utcnow()
-    db.session.add_all([RemovedLink(media_id=media.id, chapter_id=place.chapter_id, course_title=place.course_title,
-                                    chapter_title=place.chapter_title, title=place.title, position=place.position,
-                                    removed_at=now) for place in removed])
-    db.session.execute(sa.delete(ChapterItem).where(ChapterItem.id.in_([place.item_id for place in removed])))
-    chapters = sorted({place.chapter_id for place in removed})
-    close_item_gaps(chapters)
-    touch_courses({place.course_id for place in removed})
-    refresh_usage([media.id])
-    record_unlinked([(media, place) for place in removed], actor, " (moved to trash)")
-    return removed
-
-
 def removed_links(media_ids):
     """media id -> the links a forced trash removed from it, oldest first."""
     found = {}
@@ -123,25 +103,3 @@ def removed_links(media_ids):
                                    .order_by(RemovedLink.id)):
         found.setdefault(link.media_id, []).append(link)
     return found
-
-
-def restore_links(media, actor, put_back=True):
-    """Put the links a forced trash removed back: each at its old position, or at the end of its
-    chapter when the chapter is shorter now. Links whose chapter was deleted cannot come back.
-    Returns (restored, lost) counts; with put_back=False the notes are only dropped."""
-    from .service import insert_item
-
-    links = removed_links([media.id]).get(media.id, [])
-    restored = lost = 0
-    if put_back:
-        for link in links:
-            chapter = db.session.get(Chapter, link.chapter_id) if link.chapter_id else None
-            if chapter is None or chapter.course.owner_id != media.owner_id:
-                lost += 1
-                continue
-            item = insert_item(chapter, media, link.title, link.position)
-            record_linked(media, chapter, item, actor, how="Put back into")
-            restored += 1
-        refresh_usage([media.id])
-    db.session.execute(sa.delete(RemovedLink).where(RemovedLink.media_id == media.id))
-    return restored, lost

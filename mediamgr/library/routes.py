@@ -2,8 +2,8 @@
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..courses.service import lock_row
-from ..courses.usage import places, removed_links, restore_links, snapshot_and_unlink
+from ..courses.service import lock_row, restore_links, snapshot_and_unlink
+from ..courses.usage import places, removed_links
 from ..extensions import db
 from ..htmx import is_htmx, page_or_fragment, trigger
 from ..scoping import get_owned_or_404, owned
@@ -161,8 +161,9 @@ def restore(media_id):
     media = get_owned_or_404(MediaFile, media_id)
     was_in_trash = media.in_trash
     restore_media(media, current_user)
-    restored, lost = restore_links(media, current_user, put_back=request.values.get("links") == "1") \
-        if was_in_trash else (0, 0)
+    restored = lost = 0
+    if was_in_trash:
+        restored, lost = restore_links(media, current_user, put_back=request.values.get("links") == "1")
     db.session.commit()
     message = f"“{media.name}” restored to the library."
     if restored:

@@ -80,9 +80,9 @@ def _upload_form():
 
 
 @bp.app_context_processor
-def _resumable():
+def _upload_context():
     """resumable_uploads(): the signed-in user's unfinished resumable uploads, for the panel's
-    "Resume" rows after a reload or on another day."""
+    "Resume" rows after a reload or on another day; upload_accept: the file inputs' accept list."""
     def resumable_uploads():
         if not current_user.is_authenticated:
             return []

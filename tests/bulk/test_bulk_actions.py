@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaEvent, MediaFile, PendingDeletion, Tag, media_tags
-from mediamgr.progress.models import Operation, OperationItem
+from mediamgr.progress.models import Operation
 from mediamgr.storage import get_storage
 
 
