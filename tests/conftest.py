@@ -7,12 +7,14 @@ import uuid
 
 import psycopg
 import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from mediamgr import create_app, embedded_redis
-from mediamgr.cli import ensure_user
+from mediamgr.auth.models import User
 from mediamgr.extensions import db
 
-from helpers import PASSWORD, Browser, base_config, run_jobs
+from helpers import PASSWORD, TEST_USERS, Browser, base_config, run_jobs
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -36,21 +38,44 @@ def redis_url(tmp_path_factory):
     embedded_redis.stop(data_dir)
 
 
-def _migrate(config):
+def pytest_generate_tests(metafunc):
+    """Tests on the `app` fixture run on SQLite; those marked both_databases (what SQL dialects can
+    make differ: search, paging, set-based edits, locks) on PostgreSQL too."""
+    if "app" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize("app", ["sqlite", "postgresql"] if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def password_hash():
+    """The test users' password hash, made once: one scrypt hash takes a tenth of a second."""
+    return generate_password_hash(PASSWORD)
+
+
+def _add_test_users(password_hash):
+    db.session.execute(sa.insert(User), [
+        {"email": email, "display_name": email.split("@")[0].title(), "role": role, "password_hash": password_hash}
+        for email, role in TEST_USERS])
+    db.session.commit()
+
+
+def _migrate(config, password_hash=None):
     from flask_migrate import upgrade
 
     app = create_app(config)
     with app.app_context():
         upgrade()
+        if password_hash:
+            _add_test_users(password_hash)
         db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory, redis_url):
-    """A SQLite file migrated once; each test gets a copy."""
+def sqlite_template(tmp_path_factory, redis_url, password_hash):
+    """A SQLite file migrated once, with the test users in it; each test gets a copy."""
     folder = tmp_path_factory.mktemp("sqlite-template")
     path = folder / "template.sqlite3"
-    _migrate(base_config(folder, redis_url, f"sqlite:///{path}"))
+    _migrate(base_config(folder, redis_url, f"sqlite:///{path}"), password_hash)
     return path
 
 
@@ -70,15 +95,18 @@ def postgres_url(redis_url, tmp_path_factory):
     admin.close()
 
 
-def _empty_postgres_tables():
+def _empty_postgres_tables(password_hash):
+    """Every table emptied, then the test users added: what a copy of the SQLite template holds."""
     tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     db.session.execute(db.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
+    _add_test_users(password_hash)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app(request, tmp_path, redis_url):
-    if request.param == "sqlite":
+@pytest.fixture
+def app(request, tmp_path, redis_url, password_hash):
+    """The app on SQLite (a copy of the template) or, for tests marked both_databases, PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
         path = tmp_path / "db.sqlite3"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         uri = f"sqlite:///{path}"
@@ -86,8 +114,8 @@ def app(request, tmp_path, redis_url):
         uri = request.getfixturevalue("postgres_url")
     app = create_app(base_config(tmp_path, redis_url, uri))
     with app.app_context():
-        if request.param == "postgresql":
-            _empty_postgres_tables()
+        if getattr(request, "param", "sqlite") == "postgresql":
+            _empty_postgres_tables(password_hash)
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -107,26 +135,23 @@ def sqlite_app(tmp_path, redis_url, sqlite_template):
 
 @pytest.fixture
 def users(app):
-    """Two instructors and an admin."""
-    for email, role in (("ada@example.com", "instructor"), ("ben@example.com", "instructor"),
-                        ("root@example.com", "admin")):
-        ensure_user(email, PASSWORD, email.split("@")[0].title(), role)
-    return ("ada@example.com", "ben@example.com", "root@example.com")
+    """Two instructors and an admin (in every test database from the start)."""
+    return tuple(email for email, _role in TEST_USERS)
 
 
 @pytest.fixture
 def ada(app, users):
-    return Browser(app).login("ada@example.com")
+    return Browser(app).sign_in("ada@example.com")
 
 
 @pytest.fixture
 def ben(app, users):
-    return Browser(app).login("ben@example.com")
+    return Browser(app).sign_in("ben@example.com")
 
 
 @pytest.fixture
 def admin(app, users):
-    return Browser(app).login("root@example.com")
+    return Browser(app).sign_in("root@example.com")
 
 
 @pytest.fixture

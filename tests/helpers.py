@@ -7,10 +7,12 @@ from flask import has_app_context
 from flask.globals import _cv_app
 from rq import SimpleWorker
 
+from mediamgr.auth.models import User
 from mediamgr.extensions import db, redis_connection
 from mediamgr.jobs.queues import ALL_QUEUES, get_queue
 
 PASSWORD = "correct-horse-battery"
+TEST_USERS = (("ada@example.com", "instructor"), ("ben@example.com", "instructor"), ("root@example.com", "admin"))
 
 
 def base_config(tmp_path, redis_url, database_uri):
@@ -46,6 +48,10 @@ class IsolatedClient:
     def __init__(self, app):
         self._client = app.test_client()
 
+    @property
+    def raw(self):
+        return self._client
+
     def __getattr__(self, name):
         method = getattr(self._client, name)
         return lambda *args, **kwargs: isolated(method, *args, **kwargs)
@@ -61,10 +67,23 @@ class Browser:
         self.token = None
 
     def login(self, email, password=PASSWORD):
+        """Through the login form, as a person would."""
         page = self.client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         response = self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)
+        return self.read_token()
+
+    def sign_in(self, email):
+        """Signed in without the form (tests of other things need not check a password each time):
+        the session holds what flask-login's login_user would put there."""
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        with self.client.raw.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return self.read_token()
+
+    def read_token(self):
         self.token = self.CSRF.search(self.client.get("/media").get_data(as_text=True)).group(1)
         return self
 

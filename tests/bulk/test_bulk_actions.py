@@ -35,6 +35,7 @@ def bulk(browser, action, ids=(), all_matching=False, scope="library", **fields)
     return browser.post("/media/bulk", data)
 
 
+@pytest.mark.both_databases
 def test_add_tags_to_ticked_files_records_history_and_search_text(ada, worker, files):
     ids = files("ada@example.com", 5)
     response = bulk(ada, "add_tags", ids[:3], tags="Exam, week 3")
@@ -54,6 +55,7 @@ def test_add_tags_to_ticked_files_records_history_and_search_text(ada, worker, f
     assert sorted(int(i) for i in re.findall(r'data-media-id="(\d+)"', found)) == ids[:3]
 
 
+@pytest.mark.both_databases
 def test_select_all_matching_acts_on_the_filter_not_on_ids(ada, ben, worker, files):
     tagged = files("ada@example.com", 30, tags=["midterm"])
     others = files("ada@example.com", 10)
@@ -68,6 +70,7 @@ def test_select_all_matching_acts_on_the_filter_not_on_ids(ada, ben, worker, fil
     assert all(tag_names(media_id) == ["midterm"] for media_id in bens)
 
 
+@pytest.mark.both_databases
 def test_remove_tags_and_set_category(ada, worker, files):
     ids = files("ada@example.com", 4, tags=["draft", "keep"])
     bulk(ada, "remove_tags", ids, tags="draft")
@@ -79,6 +82,7 @@ def test_remove_tags_and_set_category(ada, worker, files):
     assert events(ids[0], "updated")[0].description == "Set category to “Lecture notes”"
 
 
+@pytest.mark.both_databases
 def test_trash_restore_and_delete_permanently(ada, worker, files):
     ids = files("ada@example.com", 6, stored=True)
     storage = get_storage()
@@ -102,6 +106,7 @@ def test_trash_restore_and_delete_permanently(ada, worker, files):
     assert history == ["trashed", "deleted"]
 
 
+@pytest.mark.both_databases
 def test_a_file_that_cannot_take_the_action_fails_alone_with_its_reason(ada, worker, files):
     ids = files("ada@example.com", 3)
     crowded = files("ada@example.com", 1, tags=[f"tag {n}" for n in range(50)], prefix="crowded")[0]
@@ -116,6 +121,7 @@ def test_a_file_that_cannot_take_the_action_fails_alone_with_its_reason(ada, wor
     assert "Done: 4 of 4 files" in row and "1 skipped" in row and "Show skipped files" in row
 
 
+@pytest.mark.both_databases
 def test_running_an_operation_twice_changes_nothing_twice(app, ada, worker, files):
     from mediamgr.jobs.bulk import BulkRun
 
@@ -130,6 +136,7 @@ def test_running_an_operation_twice_changes_nothing_twice(app, ada, worker, file
     assert operation().processed == 5
 
 
+@pytest.mark.both_databases
 def test_cancel_stops_before_the_next_batch(app, ada, worker, files):
     from mediamgr.jobs.bulk import BulkRun
 
@@ -154,6 +161,7 @@ def test_cancel_stops_before_the_next_batch(app, ada, worker, files):
     assert ada.post(f"/operations/{op.id}/cancel").status_code == 409
 
 
+@pytest.mark.both_databases
 def test_a_failed_operation_retries_from_its_checkpoint(app, ada, worker, files):
     from mediamgr.bulk.service import mark_failed
     from mediamgr.jobs.bulk import BulkRun
@@ -176,6 +184,7 @@ def test_a_failed_operation_retries_from_its_checkpoint(app, ada, worker, files)
     assert all(len(events(media_id, "tagged")) == 1 for media_id in ids)
 
 
+@pytest.mark.both_databases
 def test_other_users_files_and_operations_are_out_of_reach(ada, ben, worker, files):
     bens = files("ben@example.com", 3)
     response = bulk(ada, "trash", bens)
@@ -193,6 +202,7 @@ def test_other_users_files_and_operations_are_out_of_reach(ada, ben, worker, fil
     assert ben.post(f"/operations/{op.id}/retry").status_code == 404
 
 
+@pytest.mark.both_databases
 def test_admin_acts_on_every_users_files(admin, worker, files, users):
     ada_ids = files("ada@example.com", 2)
     ben_ids = files("ben@example.com", 2)

@@ -9,11 +9,14 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 import sqlalchemy as sa
 
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaEvent, Tag, media_tags
 from mediamgr.progress.models import Operation
+
+pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = 5000  # as in the issue: all 5,000 files matching a tag

@@ -1,5 +1,6 @@
 """Chapter items: linking library files, reordering (whole order, up/down), moving between
 chapters, renaming, removing; ordering stays unique; nobody links or touches what is not theirs."""
+import pytest
 import re
 
 import sqlalchemy as sa
@@ -8,6 +9,8 @@ from factories import make_files
 from mediamgr.courses.models import Chapter, ChapterItem
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
+
+pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
 
 
 def course_with_chapters(browser, *titles):

@@ -1,5 +1,6 @@
 """Courses and chapters: create, rename, add, reorder (move up/down and a whole new order), delete,
 ordering under concurrent edits, isolation between instructors, and escaping."""
+import pytest
 import re
 import threading
 
@@ -57,6 +58,7 @@ def test_titles_are_required_and_bounded(ada):
     assert chapter_titles(course_id) == []
 
 
+@pytest.mark.both_databases
 def test_add_rename_move_reorder_and_delete_chapters(ada):
     course_id = new_course(ada)
     for title in ("Intro", "Sorting", "Graphs", "Review"):
@@ -86,6 +88,7 @@ def test_an_order_that_is_not_the_courses_chapters_is_refused(ada):
     assert chapter_titles(course_id) == ["A", "B"]
 
 
+@pytest.mark.both_databases
 def test_concurrent_additions_never_share_a_position(ada):
     course_id = new_course(ada)
     errors = []

@@ -3,6 +3,7 @@ user seeing where it is used; "Remove from courses and move to trash" keeps the 
 and restoring the file can put them back where they were."""
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from factories import make_files
@@ -13,6 +14,8 @@ from mediamgr.progress.models import Operation, OperationItem
 
 from test_chapter_items import course_with_chapters, item_ids, items_of, link
 from test_usage import history, usage
+
+pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
 
 
 def media(media_id):

@@ -4,6 +4,7 @@ Usage filters and the Most used sort; and uploads made straight into a chapter."
 import base64
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from factories import make_files
@@ -33,6 +34,7 @@ def grid_ids(browser, **args):
     return [int(found) for found in re.findall(r'id="media-(\d+)"', page)], page
 
 
+@pytest.mark.both_databases
 def test_counts_follow_link_move_unlink_chapter_and_course_delete(ada):
     a, b, c = make_files("ada@example.com", 3)
     course, (week1, week2) = course_with_chapters(ada, "Week 1", "Week 2")
@@ -57,6 +59,7 @@ def test_counts_follow_link_move_unlink_chapter_and_course_delete(ada):
     assert history(b, "unlinked") == ["Removed from “Algorithms” › “Week 1”"]
 
 
+@pytest.mark.both_databases
 def test_grid_shows_used_in_n_without_extra_queries_and_details_say_where(ada):
     a, b = make_files("ada@example.com", 2)
     _course, (week1, week2) = course_with_chapters(ada, "Week 1", "Week 2")
@@ -77,6 +80,7 @@ def test_grid_shows_used_in_n_without_extra_queries_and_details_say_where(ada):
     assert usage(a) == [(1, 1)]
 
 
+@pytest.mark.both_databases
 def test_course_and_usage_filters_and_most_used_sort(ada, ben):
     a, b, c, d = make_files("ada@example.com", 4)
     course, (week1, week2) = course_with_chapters(ada, "Week 1", "Week 2")
@@ -96,6 +100,7 @@ def test_course_and_usage_filters_and_most_used_sort(ada, ben):
     assert grid_ids(ben, course=course)[0] == [] and "Algorithms" not in ben.get("/media").get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_most_used_sort_pages_through_every_file_once(ada):
     files = make_files("ada@example.com", 60)
     _course, (week1,) = course_with_chapters(ada, "Week 1")

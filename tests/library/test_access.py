@@ -21,6 +21,7 @@ def adas_file(ada, worker, samples):
     ("post", "/media/{id}/restore"), ("post", "/media/{id}/delete"), ("post", "/media/{id}/retry"),
     ("get", "/operations/{op}"), ("post", "/operations/{op}/retry"),
 ])
+@pytest.mark.both_databases
 def test_another_users_objects_answer_404(ben, adas_file, method, path):
     operation = db.session.scalars(db.select(Operation)).one()
     url = path.format(id=adas_file.id, op=operation.id)
@@ -30,11 +31,13 @@ def test_another_users_objects_answer_404(ben, adas_file, method, path):
     assert (adas_file.name, adas_file.deleted_at) == ("private.png", None)
 
 
+@pytest.mark.both_databases
 def test_another_users_files_never_appear_in_listings(ben, adas_file):
     for url in ("/media", "/media/grid", "/media/grid?q=private", "/media/trash", "/operations/active"):
         assert "private.png" not in ben.get(url, htmx="grid" in url).get_data(as_text=True)
 
 
+@pytest.mark.both_databases
 def test_admin_sees_everyones_files(admin, adas_file):
     html = admin.get("/media").get_data(as_text=True)
     assert f'data-media-id="{adas_file.id}"' in html and "Ada" in html

@@ -7,6 +7,8 @@ from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
 from mediamgr.library.queries import PAGE_SIZE
 
+pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
+
 
 def ids_in(html):
     return [int(found) for found in re.findall(r'data-media-id="(\d+)"', html)]

@@ -74,6 +74,7 @@ def test_typing_the_extension_does_not_double_it(ada, video):
     assert video.name == "Week 2.webm"
 
 
+@pytest.mark.both_databases
 def test_tags_are_normalised_added_and_removed(ada, video):
     ada.post(f"/media/{video.id}/tags", {"tags": "  Week   1 , Intro, week 1"})
     db.session.refresh(video)
@@ -91,6 +92,7 @@ def test_description_and_category(ada, video):
     assert actions(video.id)[-1] == "updated"
 
 
+@pytest.mark.both_databases
 def test_trash_undo_and_restore(ada, video):
     response = ada.post(f"/media/{video.id}/trash")
     assert "Undo" in response.get_data(as_text=True) and "close-dialog" in response.headers["HX-Trigger"]
@@ -102,6 +104,7 @@ def test_trash_undo_and_restore(ada, video):
     assert actions(video.id)[-2:] == ["trashed", "restored"]
 
 
+@pytest.mark.both_databases
 def test_permanent_delete_only_from_trash_and_removes_the_bytes_after_commit(ada, video):
     key, thumb, media_id = video.storage_key, video.thumbnail_key, video.id
     assert ada.post(f"/media/{media_id}/delete").status_code == 409
@@ -114,6 +117,7 @@ def test_permanent_delete_only_from_trash_and_removes_the_bytes_after_commit(ada
     assert event.media_name == "Lecture 1.webm" and event.media_id is None
 
 
+@pytest.mark.both_databases
 def test_deleting_one_of_two_identical_files_keeps_the_shared_bytes(ada, worker, samples):
     content = samples.png_bytes()
     ada.upload("a.png", content)

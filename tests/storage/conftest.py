@@ -26,9 +26,9 @@ def s3_endpoint():
     deadline = time.monotonic() + 30
     while True:
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)  # its first answer can take seconds on a busy machine
             break
-        except requests.ConnectionError:
+        except requests.RequestException:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
                 pytest.fail("moto's S3 server did not start")
