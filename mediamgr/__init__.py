@@ -33,6 +33,8 @@ def create_app(config=None):
         from . import embedded_redis
         app.config["REDIS_URL"] = embedded_redis.url_for(instance_path / "redis")
 
+    from . import parsing
+    parsing.init_app(app)  # before any rule is added
     _init_extensions(app)
     _register_blueprints(app)
     from . import errors, security, templating

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from ..extensions import db
 from ..library.models import MediaFile
 from ..library.queries import LibraryFilter, filtered_media
+from ..parsing import parse_ids
 from ..scoping import owned
 
 SCOPES = ("library", "trash")
@@ -31,11 +32,9 @@ class Selection:
         if form.get("all") == "1":
             flt = LibraryFilter.from_args(form)
             return cls(scope=scope, all_matching=True, filter={"q": flt.q, "type": flt.type, "tag": flt.tag})
-        ids = []
-        for raw in form.getlist("ids"):
-            if not raw.isdigit():
-                raise SelectionRefused("The selection holds something that is not a file.")
-            ids.append(int(raw))
+        ids = parse_ids(form.getlist("ids"))
+        if ids is None:
+            raise SelectionRefused("The selection holds something that is not a file.")
         ids = tuple(dict.fromkeys(ids))
         if not ids:
             raise SelectionRefused("Select at least one file first.")

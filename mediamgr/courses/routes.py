@@ -15,6 +15,7 @@ from ..htmx import is_htmx, page_or_fragment, trigger
 from ..library.models import MediaFile
 from ..library.queries import SORTS, TYPE_LABELS, LibraryFilter, library_page
 from ..library.views import after_edit, media_urls
+from ..parsing import ids_or_400, parse_id
 from .usage import places
 from . import bp
 from .models import Chapter, ChapterItem
@@ -174,10 +175,7 @@ def add(course_id):
 @login_required
 def order(course_id):
     course = get_course_or_404(course_id)
-    try:
-        ordered = [int(raw) for raw in request.form.getlist("chapter")]
-    except ValueError:
-        abort(400, "The new order holds something that is not a chapter.")
+    ordered = ids_or_400(request.form.getlist("chapter"), "a chapter")
     return _edit(course, lambda: reorder_chapters(course, ordered))
 
 
@@ -212,19 +210,12 @@ def remove_chapter(chapter_id):
     return _edit(course, lambda: delete_chapter(chapter))
 
 
-def _ids(field, what):
-    try:
-        return [int(raw) for raw in request.form.getlist(field)]
-    except ValueError:
-        abort(400, f"The request holds something that is not {what}.")
-
-
 @bp.post("/chapters/<int:chapter_id>/items")
 @login_required
 def link(chapter_id):
     """Link library files at the end of the chapter (the picker's "Add N files"), in the order chosen."""
     chapter = get_chapter_or_404(chapter_id)
-    media_ids = _ids("media", "a file")
+    media_ids = ids_or_400(request.form.getlist("media"), "a file")
     if not media_ids:
         abort(400, "Choose at least one file.")
     response = _edit(chapter.course, lambda: link_media(chapter, media_ids), chapter_ids={chapter.id})
@@ -236,7 +227,7 @@ def link(chapter_id):
 def order_items(chapter_id):
     """The chapter's whole new order, in one request (drag and drop)."""
     chapter = get_chapter_or_404(chapter_id)
-    ordered = _ids("item", "an item")
+    ordered = ids_or_400(request.form.getlist("item"), "an item")
     return _edit(chapter.course, lambda: reorder_items(chapter, ordered), chapter_ids=lambda sources: {chapter.id, *sources})
 
 
@@ -249,10 +240,10 @@ def move_item(item_id):
     direction = request.form.get("direction", "")
     if direction in ("up", "down"):
         return _edit(course, lambda: move_item_by(item, -1 if direction == "up" else 1), chapter_ids={item.chapter_id})
-    target = request.form.get("chapter", "")
-    if not target.isdigit():
+    target = parse_id(request.form.get("chapter", ""))
+    if target is None:
         abort(400, "Say where the item goes: up, down, or another chapter.")
-    destination = get_chapter_or_404(int(target))
+    destination = get_chapter_or_404(target)
     return _edit(course, lambda: move_item_to(item, destination), chapter_ids={item.chapter_id, destination.id})
 
 

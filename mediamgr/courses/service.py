@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..library.models import MediaFile
+from ..parsing import parse_id
 from ..scoping import get_owned_or_404
 from ..timeutil import utcnow
 from .models import Chapter, ChapterItem, Course, RemovedLink
@@ -79,9 +80,10 @@ def get_chapter_or_404(chapter_id):
 def own_chapter(raw_id):
     """The signed-in user's own chapter of this id, or None: an upload goes into the uploader's
     library, so only their own courses can link it (an admin too)."""
-    if not str(raw_id).isdigit() or len(str(raw_id)) > 11:
+    chapter_id = parse_id(raw_id)
+    if chapter_id is None:
         return None
-    return db.session.scalar(_chapter_query(int(raw_id)).where(Course.owner_id == current_user.id))
+    return db.session.scalar(_chapter_query(chapter_id).where(Course.owner_id == current_user.id))
 
 
 def lock_row(model, row_id):

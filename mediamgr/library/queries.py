@@ -1,6 +1,8 @@
 """The library listing: filters read from the URL, and keyset pagination that stays fast on deep pages."""
 import base64
+import binascii
 import json
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -8,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, tuple_
 
 from ..extensions import db
+from ..parsing import is_row_id, is_stored_integer, parse_id
 from ..scoping import owned
 from .models import KINDS, MediaFile, Tag, media_tags
 from .service import normalize_tag
@@ -46,12 +49,11 @@ class LibraryFilter:
         kind = args.get("type", "")
         sort = args.get("sort", "newest")
         view = args.get("view", "grid")
-        course = args.get("course", "")
         usage = args.get("usage", "")
-        return cls(q=" ".join(args.get("q", "").split())[:MAX_QUERY_LENGTH],
+        return cls(q=clean_query(args.get("q", "")),
                    type=kind if kind in KINDS else "",
                    tag=normalize_tag(args.get("tag", "")),
-                   course=int(course) if course.isdigit() and len(course) < 12 else 0,
+                   course=parse_id(args.get("course", "")) or 0,
                    usage=usage if usage in USAGE_LABELS else "",
                    sort=sort if sort in SORTS else "newest",
                    view=view if view in ("grid", "list") else "grid",
@@ -65,6 +67,12 @@ class LibraryFilter:
     @property
     def is_filtered(self):
         return bool(self.q or self.type or self.tag or self.course or self.usage)
+
+
+def clean_query(raw):
+    """The search as typed, on one line: control characters (a NUL ends an FTS5 phrase) go."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in raw or "")
+    return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
 @dataclass
@@ -81,19 +89,31 @@ def _encode_cursor(value, media_id):
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _not_ours(_constant):
+    raise ValueError("not a cursor of ours")
+
+
 def _decode_cursor(cursor, column):
-    """(value, id) from a cursor, or None when it is not one of ours (then the first page is shown)."""
+    """(value, id) from a cursor, or None when it is not one of ours (then the first page is shown):
+    the id a row id, the value of the sort column's type and range (no floats, Infinity or NaN)."""
     try:
-        value, media_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(media_id, int):
-            return None
-        if isinstance(column.type, (db.Integer, db.BigInteger)):
-            return int(value), media_id
-        if isinstance(column.type, db.DateTime):
-            return datetime.fromisoformat(value), media_id
-        return str(value), media_id
-    except (ValueError, TypeError, json.JSONDecodeError):
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)),
+                             parse_float=_not_ours, parse_constant=_not_ours)
+        value, media_id = decoded
+    except (ValueError, TypeError, binascii.Error, RecursionError):
         return None
+    if not is_row_id(media_id):
+        return None
+    if isinstance(column.type, (db.Integer, db.BigInteger)):
+        return (value, media_id) if is_stored_integer(value) else None
+    if not isinstance(value, str) or len(value) > 300:
+        return None
+    if isinstance(column.type, db.DateTime):
+        try:
+            return datetime.fromisoformat(value), media_id
+        except ValueError:
+            return None
+    return value, media_id
 
 
 def filtered_media(user, flt):
@@ -223,9 +243,11 @@ def library_page(user, flt, page_size=PAGE_SIZE):
     return Page(items=items, next_cursor=next_cursor, total=total)
 
 
-def trash_page(user, cursor="", page_size=PAGE_SIZE):
+def trash_page(user, cursor="", page_size=PAGE_SIZE, counted=None):
+    """One page of the trash; the total is counted for the first page (or when `counted`: a full
+    page opened at a cursor, from a shared link)."""
     query = owned(MediaFile, user).where(MediaFile.deleted_at.is_not(None))
-    total = None if cursor else capped_count(query)
+    total = capped_count(query) if (counted if counted is not None else not cursor) else None
     items, next_cursor = paginate(query, MediaFile.deleted_at, True, cursor, page_size)
     return Page(items=items, next_cursor=next_cursor, total=total)
 

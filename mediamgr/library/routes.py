@@ -206,7 +206,7 @@ def retry(media_id):
 def trash_index():
     """Files in the trash, newest first, with Restore and Delete permanently."""
     cursor = request.args.get("cursor", "")[:500]
-    page = trash_page(current_user, cursor)
+    page = trash_page(current_user, cursor, counted=not (cursor and is_htmx()))
     links = removed_links([m.id for m in page.items])  # which rows offer "with course links"
     if cursor and is_htmx():
         return render_template("library/_trash_more.html", page=page, links=links)

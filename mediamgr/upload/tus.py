@@ -21,6 +21,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from ..courses.service import own_chapter
 from ..extensions import db
+from ..parsing import parse_count
 from ..scoping import get_owned_or_404
 from ..timeutil import utcnow
 from . import bp
@@ -77,14 +78,14 @@ def _require_tus():
 
 def _live_upload(upload_id):
     """The signed-in user's unfinished upload, or 404 (someone else's, or unknown) / 410 (expired)."""
-    upload = get_owned_or_404(ResumableUpload, upload_id[:32])
+    upload = get_owned_or_404(ResumableUpload, upload_id)
     if upload.expires_at <= utcnow() and not upload.is_complete:
         abort(_answer(410, "This upload expired; start it again."))
     return upload
 
 
 @bp.route("/uploads/", methods=["OPTIONS"], provide_automatic_options=False)
-@bp.route("/uploads/<upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
+@bp.route("/uploads/<upload:upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
 def tus_options(upload_id=None):
     return _answer(204, Tus_Version=TUS_VERSION, Tus_Extension=EXTENSIONS,
                    Tus_Max_Size=current_app.config["MAX_UPLOAD_BYTES"],
@@ -97,10 +98,9 @@ def tus_create():
     _require_tus()
     if request.headers.get("Upload-Defer-Length"):
         abort(_answer(400, "Give the upload's length (Upload-Length); deferred lengths are not supported."))
-    raw_length = request.headers.get("Upload-Length", "")
-    if not raw_length.isdigit():
-        abort(_answer(400, "Upload-Length must be the file's size in bytes."))
-    length = int(raw_length)
+    length = parse_count(request.headers.get("Upload-Length", ""))
+    if length is None:
+        abort(_answer(400, "Upload-Length must be the file's size in bytes (digits 0-9)."))
     if length > current_app.config["MAX_UPLOAD_BYTES"]:
         abort(_answer(413, f"This file is larger than the {upload_limit_text()} upload limit."))
     if length == 0:
@@ -130,7 +130,7 @@ def tus_create():
     return _answer(201, **headers)
 
 
-@bp.route("/uploads/<upload_id>", methods=["HEAD"])
+@bp.route("/uploads/<upload:upload_id>", methods=["HEAD"])
 def tus_upload(upload_id):
     """Where an upload stands: its offset, length and metadata."""
     _require_tus()
@@ -143,29 +143,29 @@ def tus_upload(upload_id):
     return _answer(200, **headers)
 
 
-@bp.route("/uploads/<upload_id>", methods=["PATCH"])
+@bp.route("/uploads/<upload:upload_id>", methods=["PATCH"])
 def tus_patch(upload_id):
     """Core: bytes at Upload-Offset, appended to the upload."""
     _require_tus()
     if request.mimetype != OFFSET_CONTENT_TYPE:
         abort(_answer(415, f"Send the upload's bytes as {OFFSET_CONTENT_TYPE}."))
     upload = _live_upload(upload_id)
-    offset = request.headers.get("Upload-Offset", "")
-    if not offset.isdigit():
-        abort(_answer(400, "Upload-Offset must be a number of bytes."))
-    if int(offset) != upload.offset:
-        abort(_answer(409, f"This upload is at byte {upload.offset:,}, not {int(offset):,}: ask with HEAD and resume there.",
+    offset = parse_count(request.headers.get("Upload-Offset", ""))
+    if offset is None:
+        abort(_answer(400, "Upload-Offset must be a number of bytes (digits 0-9)."))
+    if offset != upload.offset:
+        abort(_answer(409, f"This upload is at byte {upload.offset:,}, not {offset:,}: ask with HEAD and resume there.",
                       Upload_Offset=upload.offset))
     if upload.is_complete:
         abort(_answer(409, "This upload is already complete."))
     return _receive(upload)
 
 
-@bp.route("/uploads/<upload_id>", methods=["DELETE"])
+@bp.route("/uploads/<upload:upload_id>", methods=["DELETE"])
 def tus_delete(upload_id):
     """Termination: the client gives the upload up; its bytes go."""
     _require_tus()
-    upload = get_owned_or_404(ResumableUpload, upload_id[:32])
+    upload = get_owned_or_404(ResumableUpload, upload_id)
     if upload.is_complete:
         abort(_answer(409, "This upload is complete; delete the file from the library instead."))
     db.session.delete(upload)

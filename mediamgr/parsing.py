@@ -1,0 +1,86 @@
+"""Numbers from requests, parsed in one place: ids and byte counts in paths, forms, headers and
+cursors are ASCII digits within what the database stores, or they are refused.
+
+`str.isdigit()` accepts "²" and "١٢", and `int()` takes "1_000", " 7" and "-0"; the database
+refuses ids beyond 32 bits (PostgreSQL's integer) and counts beyond 64 bits (SQLite raises
+OverflowError), so every number goes through here before it reaches a query.
+"""
+import re
+
+from flask import abort
+from werkzeug.routing import BaseConverter, ValidationError
+
+MAX_ID = 2**31 - 1  # primary keys are INTEGER columns: 32 bits on PostgreSQL
+MAX_COUNT = 2**63 - 1  # byte counts and offsets are BIGINT columns
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def parse_count(raw, maximum=MAX_COUNT):
+    """A whole number 0..maximum from ASCII digits, else None."""
+    if not isinstance(raw, str) or not _DIGITS.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if value <= maximum else None
+
+
+def parse_id(raw):
+    """A row id (1..MAX_ID) from ASCII digits, else None."""
+    value = parse_count(raw if isinstance(raw, str) else str(raw or ""), MAX_ID)
+    return value or None
+
+
+def parse_ids(values):
+    """Ids from a list of strings, in order; None when any of them is not an id."""
+    ids = [parse_id(raw) for raw in values]
+    return None if None in ids else ids
+
+
+def id_or_400(raw, what="a file"):
+    value = parse_id(raw)
+    if value is None:
+        abort(400, f"The request holds something that is not {what}.")
+    return value
+
+
+def ids_or_400(values, what="a file"):
+    ids = parse_ids(values)
+    if ids is None:
+        abort(400, f"The request holds something that is not {what}.")
+    return ids
+
+
+def is_row_id(value):
+    """A JSON-decoded value (a cursor's) that can be a row id."""
+    return type(value) is int and 0 < value <= MAX_ID
+
+
+def is_stored_integer(value):
+    """A JSON-decoded value that fits an INTEGER or BIGINT column (booleans are not numbers here)."""
+    return type(value) is int and -MAX_COUNT - 1 <= value <= MAX_COUNT
+
+
+class IdConverter(BaseConverter):
+    """`<int:…>` in routes: ASCII digits within the id range; anything else is not a route (404)."""
+
+    regex = r"[0-9]{1,10}"
+
+    def to_python(self, value):
+        parsed = parse_id(value)
+        if parsed is None:
+            raise ValidationError()
+        return parsed
+
+    def to_url(self, value):
+        return str(int(value))
+
+
+class UploadIdConverter(BaseConverter):
+    """`<upload:…>`: a resumable upload's id, 32 lower-case hex digits (secrets.token_hex(16))."""
+
+    regex = r"[0-9a-f]{32}"
+
+
+def init_app(app):
+    """Before any blueprint adds its rules: they are compiled with the converters known then."""
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["upload"] = UploadIdConverter
