@@ -61,19 +61,20 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from . import auth, bulk, courses, health, library, progress, upload
+    from . import auth, bulk, courses, health, library, operations, progress, upload
     from .auth import routes as _auth_routes  # noqa: F401  (each feature's routes attach to its blueprint)
     from .bulk import routes as _bulk_routes  # noqa: F401
     from .courses import routes as _course_routes  # noqa: F401
     from .courses.routes import editor_urls
     from .library import routes as _library_routes  # noqa: F401
     from .library.views import card_urls, thumbnail_url
+    from .operations import routes as _operation_routes  # noqa: F401
     from .progress import routes as _progress_routes  # noqa: F401
     from .upload import routes as _upload_routes  # noqa: F401
     from .upload import tus as _tus_routes  # noqa: F401
     from .upload.request import upload_limit_text
 
-    for blueprint in (auth.bp, bulk.bp, courses.bp, health.bp, library.bp, progress.bp, upload.bp):
+    for blueprint in (auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp, upload.bp):
         app.register_blueprint(blueprint)
     app.add_template_global(thumbnail_url)
     app.add_template_global(card_urls)

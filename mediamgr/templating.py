@@ -1,7 +1,11 @@
 """Jinja filters: human sizes, dates and durations (humanize), and the words the pages use."""
 from datetime import datetime, timezone
+from functools import partial
 
 import humanize
+
+from .library.queries import COUNT_LIMIT
+from .upload.names import split_extension
 
 KIND_ICONS = {"video": "▶", "image": "▣", "audio": "♪", "document": "▤"}
 # Images a browser shows itself; others (TIFF, HEIC) are previewed through their thumbnail.
@@ -70,11 +74,6 @@ def stage_percent(event):
 
 
 def init_app(app):
-    from functools import partial
-
-    from .library.queries import COUNT_LIMIT
-    from .upload.names import split_extension
-
     app.jinja_env.filters.update(split_name=split_extension, file_count=partial(file_count, limit=COUNT_LIMIT),
                                  file_count_exact=partial(file_count, limit=float('inf')), human_size=human_size, human_when=human_when, iso_time=iso_time,
                                  full_time=full_time, human_duration=human_duration, stage_percent=stage_percent,

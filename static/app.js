@@ -115,7 +115,7 @@
   function showOperation(row, operationId) {
     row.remove();
     const panel = document.getElementById("upload-panel");
-    if (operationId && panel) htmx.ajax("GET", `/operations/${operationId}`, { source: panel, swap: "none" });
+    if (operationId && panel) htmx.ajax("GET", `${panel.dataset.operationUrl}${operationId}`, { source: panel, swap: "none" });
     htmx.trigger(document.body, "media-changed");
   }
 

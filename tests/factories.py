@@ -12,18 +12,23 @@ from mediamgr.storage import content_key, get_storage
 from mediamgr.timeutil import utcnow
 
 
-def make_files(email, count, tags=(), stored=False, trashed=False, prefix="file"):
-    """`count` ready files for the user with `email`, tagged with `tags`; returns their ids."""
+MIME_TYPES = {"document": ("application/pdf", ".pdf"), "video": ("video/mp4", ".mp4"),
+              "image": ("image/png", ".png"), "audio": ("audio/mpeg", ".mp3")}
+
+
+def make_files(email, count, tags=(), stored=False, trashed=False, prefix="file", kind="document"):
+    """`count` ready files of `kind` for the user with `email`, tagged with `tags`; returns their ids."""
+    mime_type, extension = MIME_TYPES[kind]
     owner = db.session.scalar(sa.select(User).where(User.email == email))
     now = utcnow()
     start = db.session.scalar(sa.select(sa.func.count()).where(MediaFile.owner_id == owner.id)) or 0
     rows = []
     for number in range(start, start + count):
-        name = f"{prefix} {number:05d}.pdf"
+        name = f"{prefix} {number:05d}{extension}"
         sha = hashlib.sha256(f"{email}-{number}".encode()).hexdigest()
         rows.append({"owner_id": owner.id, "name": name, "name_key": name.lower(),
                      "search_text": " ".join([name.lower(), *sorted(tags)]), "original_name": name,
-                     "kind": "document", "mime_type": "application/pdf", "size_bytes": 1000 + number,
+                     "kind": kind, "mime_type": mime_type, "size_bytes": 1000 + number,
                      "sha256": sha, "storage_key": content_key(owner.id, sha), "category": "", "description": "",
                      "status": "deleted" if trashed else "ready", "created_at": now, "updated_at": now,
                      "ready_at": now, "deleted_at": now if trashed else None})

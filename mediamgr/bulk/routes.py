@@ -1,23 +1,19 @@
-"""Bulk actions: start one on a selection, its dialogs (tags, category, delete confirmation), the
-"all matching" count, and Cancel and the failure list of a running or finished operation."""
+"""Bulk actions: start one on a selection, its dialogs (tags, category, confirmations) and the "all
+matching" count. Cancel, Retry and the failure list are operations' routes (operations/)."""
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..htmx import is_htmx, trigger
-from ..library.models import MediaFile
 from ..library.queries import tag_suggestions
-from ..progress.models import Operation, OperationItem
 from ..progress.publisher import latest_states
 from ..progress.views import render_events
-from ..scoping import get_owned_or_404
 from . import bp
 from .actions import ACTIONS, ActionRefused, action_params
 from .selection import Selection, SelectionRefused
-from .service import BackgroundUnavailable, cancel_operation, start_operation
+from ..jobs.queues import BackgroundUnavailable
+from .service import start_operation
 
 DIALOG_ACTIONS = ("add_tags", "remove_tags", "set_category", "delete")
-FAILURES_SHOWN = 200
 
 
 def _selection():
@@ -79,26 +75,3 @@ def count():
     """How many files "Select all matching" selects: every file matching the filter, not just this page."""
     selection = _selection()
     return render_template("bulk/_count.html", count=selection.count(current_user), all_matching=True)
-
-
-@bp.post("/operations/<int:operation_id>/cancel")
-@login_required
-def cancel(operation_id):
-    operation = get_owned_or_404(Operation, operation_id)
-    if not cancel_operation(operation):
-        abort(409, "This operation has already finished.")
-    return render_events([latest_states([operation])[operation.id]])
-
-
-@bp.get("/operations/<int:operation_id>/failures")
-@login_required
-def failures(operation_id):
-    """The files an operation could not handle, each with the reason."""
-    operation = get_owned_or_404(Operation, operation_id)
-    items = db.session.execute(
-        db.select(OperationItem.media_id, OperationItem.media_name, OperationItem.error,
-                  MediaFile.id.label("exists"))
-        .outerjoin(MediaFile, MediaFile.id == OperationItem.media_id)
-        .where(OperationItem.operation_id == operation.id, OperationItem.error.is_not(None))
-        .order_by(OperationItem.position).limit(FAILURES_SHOWN)).all()
-    return render_template("bulk/_failures.html", operation=operation, items=items, shown=FAILURES_SHOWN)

@@ -21,7 +21,7 @@ class SelectionRefused(ValueError):
 class Selection:
     scope: str = "library"
     all_matching: bool = False
-    filter: dict = field(default_factory=dict)  # LibraryFilter URL arguments (library scope)
+    filter: dict = field(default_factory=dict)  # LibraryFilter.matching_args() (library scope)
     ids: tuple = ()
 
     @classmethod
@@ -30,8 +30,7 @@ class Selection:
         if scope not in SCOPES:
             raise SelectionRefused("Unknown selection scope.")
         if form.get("all") == "1":
-            flt = LibraryFilter.from_args(form)
-            return cls(scope=scope, all_matching=True, filter={"q": flt.q, "type": flt.type, "tag": flt.tag})
+            return cls(scope=scope, all_matching=True, filter=LibraryFilter.from_args(form).matching_args())
         ids = parse_ids(form.getlist("ids"))
         if ids is None:
             raise SelectionRefused("The selection holds something that is not a file.")
@@ -55,7 +54,7 @@ class Selection:
         if self.scope == "trash":
             query = owned(MediaFile, user).where(MediaFile.deleted_at.is_not(None))
         elif self.all_matching:
-            query = filtered_media(user, LibraryFilter(**self.filter))
+            query = filtered_media(user, LibraryFilter.from_args(self.filter))
         else:
             query = owned(MediaFile, user).where(MediaFile.deleted_at.is_(None))
         if self.ids:

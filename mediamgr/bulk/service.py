@@ -3,27 +3,18 @@ import logging
 import uuid
 from datetime import timedelta
 
-import redis
 import sqlalchemy as sa
 from flask import current_app
-from rq.exceptions import NoSuchJobError
-from rq.job import Callback, Job
 
-from ..extensions import db, redis_connection
-from ..jobs.queues import BULK, get_queue
+from ..extensions import db
+from ..jobs.queues import RETRY_NOT_QUEUED, BackgroundUnavailable, enqueue_bulk, job_is_live
 from ..progress.models import ACTIVE, Operation
-from ..progress.publisher import operation_event, publish
+from ..progress.publisher import publish_operation
 from ..timeutil import utcnow
 from .actions import title
 
 log = logging.getLogger(__name__)
-BACKGROUND_UNAVAILABLE = "The background service is unavailable right now, so nothing was changed. Try again in a moment."
 MAX_RECOVERIES = 5  # a worker dying this often on one operation points at the operation: stop and say so
-LIVE_JOB_STATES = ("queued", "started", "scheduled", "deferred")
-
-
-class BackgroundUnavailable(RuntimeError):
-    """Redis cannot take the job; the message is for the user."""
 
 
 def start_operation(user, action, params, selection, count):
@@ -35,12 +26,12 @@ def start_operation(user, action, params, selection, count):
     db.session.add(operation)
     db.session.commit()
     try:
-        _enqueue(operation)
-    except redis.RedisError as error:
+        enqueue_bulk(operation)
+    except BackgroundUnavailable:
         db.session.delete(operation)
         db.session.commit()
-        raise BackgroundUnavailable(BACKGROUND_UNAVAILABLE) from error
-    publish(operation.owner_id, operation_event(operation))
+        raise
+    publish_operation(operation)
     return operation
 
 
@@ -50,7 +41,7 @@ def cancel_operation(operation):
         return False
     operation.cancel_requested = True
     db.session.commit()
-    publish(operation.owner_id, operation_event(operation))
+    publish_operation(operation)
     return True
 
 
@@ -65,13 +56,12 @@ def retry_operation(operation):
     operation.details = {**operation.details, "recoveries": 0}
     db.session.commit()
     try:
-        _enqueue(operation)
-    except redis.RedisError as error:
+        enqueue_bulk(operation, RETRY_NOT_QUEUED)
+    except BackgroundUnavailable:
         operation.status, operation.error, operation.job_id, operation.finished_at = previous
         db.session.commit()
-        raise BackgroundUnavailable("The background service is unavailable right now. Try again in a moment.") \
-            from error
-    publish(operation.owner_id, operation_event(operation))
+        raise
+    publish_operation(operation)
     return True
 
 
@@ -86,7 +76,7 @@ def mark_failed(operation_id, job_id, reason):
     db.session.commit()
     if changed:
         operation = db.session.get(Operation, operation_id)
-        publish(operation.owner_id, operation_event(operation))
+        publish_operation(operation)
 
 
 def recover_stalled_operations():
@@ -99,7 +89,7 @@ def recover_stalled_operations():
                                    sa.func.coalesce(Operation.heartbeat_at, Operation.created_at) < cutoff)).all()
     recovered = 0
     for operation in stalled:
-        if operation.status == "queued" and _job_is_live(operation.job_id):
+        if operation.status == "queued" and job_is_live(operation.job_id):
             continue  # still waiting its turn in the queue
         recoveries = operation.details.get("recoveries", 0) + 1
         if recoveries > MAX_RECOVERIES:
@@ -117,8 +107,8 @@ def recover_stalled_operations():
             continue
         operation = db.session.get(Operation, operation.id, populate_existing=True)
         try:
-            _enqueue(operation)
-        except redis.RedisError:
+            enqueue_bulk(operation)
+        except BackgroundUnavailable:
             log.warning("operation %s: could not be queued again (Redis unavailable)", operation.id)
             return recovered
         log.warning("operation %s: its worker stopped; continuing from file %s of %s in job %s",
@@ -129,19 +119,3 @@ def recover_stalled_operations():
 
 def _new_job_id():
     return f"bulk-{uuid.uuid4().hex}"
-
-
-def _enqueue(operation):
-    get_queue(BULK).enqueue(
-        "mediamgr.jobs.bulk.run_bulk", operation.id, job_id=operation.job_id, job_timeout=24 * 3600,
-        result_ttl=3600, failure_ttl=7 * 86400, on_failure=Callback("mediamgr.jobs.bulk.bulk_job_failed"),
-        description=f"bulk operation {operation.id}: {operation.title}")
-
-
-def _job_is_live(job_id):
-    try:
-        return Job.fetch(job_id, connection=redis_connection.client).get_status() in LIVE_JOB_STATES
-    except NoSuchJobError:
-        return False
-    except redis.RedisError:
-        return True  # cannot tell: leave it

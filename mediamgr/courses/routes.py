@@ -16,6 +16,7 @@ from ..library.models import MediaFile
 from ..library.queries import SORTS, TYPE_LABELS, LibraryFilter, library_page
 from ..library.views import after_edit, media_urls
 from ..parsing import ids_or_400, parse_id
+from ..scoping import first_or_404, owned_by
 from .usage import places
 from . import bp
 from .models import Chapter, ChapterItem
@@ -329,8 +330,5 @@ def picker_results(chapter_id):
 @login_required
 def picker_preview(chapter_id, media_id):
     chapter = get_chapter_or_404(chapter_id)
-    media = db.session.scalar(sa.select(MediaFile).where(MediaFile.id == media_id,
-                                                         MediaFile.owner_id == chapter.course.owner_id))
-    if media is None:
-        abort(404)
+    media = first_or_404(owned_by(MediaFile, chapter.course.owner_id).where(MediaFile.id == media_id))
     return render_template("courses/_picker_preview.html", media=media, urls=media_urls(media))

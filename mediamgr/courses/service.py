@@ -10,8 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..library.models import MediaFile
+from ..locks import lock_row
 from ..parsing import parse_id
-from ..scoping import get_owned_or_404
+from ..scoping import first_or_404, get_owned_or_404, owned_by, scoped, scoped_to
 from ..timeutil import utcnow
 from .models import Chapter, ChapterItem, Course, RemovedLink
 from .usage import places, record_linked, record_unlinked, refresh_usage, removed_links
@@ -39,7 +40,8 @@ def get_course_or_404(course_id):
 
 def course_for_editor_or_404(course_id):
     """The course with its chapters loaded (their items come from editor_items)."""
-    return _scoped_or_404(sa.select(Course).where(Course.id == course_id).options(selectinload(Course.chapters)))
+    return first_or_404(scoped(sa.select(Course).where(Course.id == course_id).options(selectinload(Course.chapters)),
+                               Course.owner_id))
 
 
 def editor_items(chapter_ids):
@@ -59,22 +61,12 @@ def editor_items(chapter_ids):
     return found
 
 
-def _scoped_or_404(query):
-    """The one row `query` finds in the signed-in user's courses (an admin's: anyone's), or 404."""
-    if not current_user.is_admin:
-        query = query.where(Course.owner_id == current_user.id)
-    row = db.session.scalar(query)
-    if row is None:
-        abort(404)
-    return row
-
-
 def _chapter_query(chapter_id):
     return sa.select(Chapter).join(Course, Course.id == Chapter.course_id).where(Chapter.id == chapter_id)
 
 
 def get_chapter_or_404(chapter_id):
-    return _scoped_or_404(_chapter_query(chapter_id))
+    return first_or_404(scoped(_chapter_query(chapter_id), Course.owner_id))
 
 
 def own_chapter(raw_id):
@@ -83,17 +75,7 @@ def own_chapter(raw_id):
     chapter_id = parse_id(raw_id)
     if chapter_id is None:
         return None
-    return db.session.scalar(_chapter_query(chapter_id).where(Course.owner_id == current_user.id))
-
-
-def lock_row(model, row_id):
-    """Serialise edits of one parent's children before reading their positions: a row lock on
-    PostgreSQL; on SQLite, a write first (the database's write lock: no one else commits until we
-    do, so the positions read next are the latest)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(model.id).where(model.id == row_id).with_for_update())
-    else:
-        db.session.execute(sa.update(model).where(model.id == row_id).values(id=model.id))
+    return db.session.scalar(scoped_to(_chapter_query(chapter_id), Course.owner_id, current_user.id))
 
 
 def touch(course):
@@ -223,16 +205,15 @@ def course_summaries(user):
              .where(Chapter.course_id == Course.id).correlate(Course).scalar_subquery())
     query = sa.select(Course, chapters.label("chapters"), items.label("items")).order_by(Course.updated_at.desc(),
                                                                                          Course.id.desc())
-    if not user.is_admin:
-        query = query.where(Course.owner_id == user.id)
-    return db.session.execute(query).all()
+    return db.session.execute(scoped(query, Course.owner_id, user)).all()
 
 
 # ---- chapter items ----------------------------------------------------------------------------
 
 def get_item_or_404(item_id):
-    return _scoped_or_404(sa.select(ChapterItem).join(Chapter, Chapter.id == ChapterItem.chapter_id)
-                          .join(Course, Course.id == Chapter.course_id).where(ChapterItem.id == item_id))
+    return first_or_404(scoped(sa.select(ChapterItem).join(Chapter, Chapter.id == ChapterItem.chapter_id)
+                               .join(Course, Course.id == Chapter.course_id).where(ChapterItem.id == item_id),
+                               Course.owner_id))
 
 
 def link_media(chapter, media_ids, actor=None):
@@ -242,8 +223,7 @@ def link_media(chapter, media_ids, actor=None):
     lock_row(Chapter, chapter.id)
     wanted = list(dict.fromkeys(media_ids))
     files = {media.id: media for media in db.session.scalars(
-        sa.select(MediaFile).where(MediaFile.id.in_(wanted), MediaFile.owner_id == course.owner_id,
-                                   MediaFile.deleted_at.is_(None))
+        owned_by(MediaFile, course.owner_id).where(MediaFile.id.in_(wanted), MediaFile.deleted_at.is_(None))
         .order_by(MediaFile.id).with_for_update())}  # PostgreSQL: a concurrent trash of one of them goes first
     if len(files) != len(wanted):
         abort(404)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..history import record_event
 from ..library.models import MediaFile
-from ..library.service import record_event
 from .models import Chapter, ChapterItem, Course, RemovedLink
 
 IN_USE = "It is used in a course; remove it from its chapters first."

@@ -3,6 +3,8 @@ import functools
 
 from flask import has_app_context
 
+from ..extensions import db
+
 _app = None
 
 
@@ -10,7 +12,8 @@ def _job_app():
     """The app a job runs in: the worker's, or one built once for a bare `rq worker`."""
     global _app
     if _app is None:
-        from .. import create_app
+        from .. import create_app  # the package imports the jobs (through its blueprints): not at the top
+
         _app = create_app()
     return _app
 
@@ -20,8 +23,6 @@ def with_app_context(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        from ..extensions import db
-
         if has_app_context():
             try:
                 return function(*args, **kwargs)

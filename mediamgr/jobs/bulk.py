@@ -10,13 +10,16 @@ import logging
 import threading
 
 import sqlalchemy as sa
+from flask import current_app
 from rq import get_current_job
 
-from ..bulk.actions import ACTIONS, Batch
-from ..bulk.selection import Selection
 from ..auth.models import User
+from ..bulk.actions import ACTIONS
+from ..bulk.selection import Selection
+from ..bulk.service import mark_failed
 from ..extensions import db
-from ..library.service import DELETE_BATCH, flush_pending_deletions
+from ..library.batch import FileBatch
+from ..library.trash import DELETE_BATCH, flush_pending_deletions
 from ..progress.models import Operation, OperationItem
 from ..progress.publisher import ProgressReporter
 from ..timeutil import utcnow
@@ -39,16 +42,12 @@ def run_bulk(operation_id):
 def bulk_job_failed(job, connection, exc_type, exc_value, traceback):
     """RQ's on_failure: an error stops the operation as Failed, with Retry to go on from the checkpoint.
     A job that had already been replaced (its worker died and another job took over) changes nothing."""
-    from ..bulk.service import mark_failed
-
     mark_failed(job.args[0], job.id, f"Stopped by an unexpected error ({exc_type.__name__}). "
                                      "Press Retry to continue where it stopped.")
 
 
 class BulkRun:
     def __init__(self, operation_id, job_id):
-        from flask import current_app
-
         self.operation_id = operation_id
         self.job_id = job_id
         self.batch_size = current_app.config["BULK_BATCH_SIZE"]
@@ -121,10 +120,10 @@ class BulkRun:
             # A batch that a database crash loses is lost with its checkpoint, and done again, so its
             # commit need not wait for the disk. Deletes wait: stored objects go after their commit.
             db.session.execute(sa.text("SET LOCAL synchronous_commit = off"))
-        batch = Batch(operation.id, operation.owner_id, utcnow(), [media_id for _position, media_id in items],
-                      operation.details.get("params", {}))
+        batch = FileBatch([media_id for _position, media_id in items], actor_id=operation.owner_id,
+                          operation_id=operation.id)
         names = {media_id: row.name for media_id, row in batch.rows.items()}
-        failures = action.apply(batch)
+        failures = action.apply(batch, operation.details.get("params", {})).failures
         if failures:
             db.session.execute(sa.update(OperationItem), [
                 {"operation_id": operation.id, "position": position, "error": failures[media_id],

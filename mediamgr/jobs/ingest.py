@@ -9,10 +9,12 @@ from pathlib import Path
 
 from rq import get_current_job
 
+from ..auth.models import User
+from ..courses.service import link_uploaded
 from ..extensions import db
-from ..library.service import record_event
+from ..history import record_event
 from ..progress.models import Operation
-from ..progress.publisher import ProgressReporter, operation_event, publish
+from ..progress.publisher import ProgressReporter, publish_operation
 from ..storage import get_storage, thumbnail_key
 from ..storage.base import StorageError
 from ..timeutil import utcnow
@@ -143,9 +145,6 @@ def _mark_ready(operation, media):
         media.status = "ready"
     operation.stage = "ready"
     if operation.details.get("link_chapter_id"):
-        from ..auth.models import User
-        from ..courses.service import link_uploaded
-
         link_uploaded(media, operation.details["link_chapter_id"], db.session.get(User, operation.owner_id))
     _finish(operation, "succeeded")
 
@@ -155,7 +154,7 @@ def _finish(operation, status, error=None):
     operation.error = error
     operation.finished_at = utcnow()
     db.session.commit()
-    publish(operation.owner_id, operation_event(operation))
+    publish_operation(operation)
 
 
 def _will_retry():

@@ -3,16 +3,15 @@ bulk operations whose worker died, remove stored objects whose rows are gone, an
 resumable uploads left unfinished past their expiry."""
 import logging
 
+from ..bulk.service import recover_stalled_operations
 from ..extensions import db
+from ..library.trash import flush_pending_deletions
+from ..upload.tus import expire_uploads
 
 log = logging.getLogger(__name__)
 
 
 def run_maintenance():
-    from ..bulk.service import recover_stalled_operations
-    from ..library.service import flush_pending_deletions
-    from ..upload.tus import expire_uploads
-
     for task in (recover_stalled_operations, flush_pending_deletions, expire_uploads):
         try:
             task()

@@ -1,16 +1,29 @@
-"""Queue names and enqueue presets: the one place that knows how each kind of job is queued."""
+"""Queue names and enqueue presets: the one place that knows how each kind of job is queued, and what
+the user is told when the queue cannot take it."""
 import redis
 from flask import current_app
 from rq import Queue, Retry
-from rq.job import Callback
+from rq.exceptions import NoSuchJobError
+from rq.job import Callback, Job
 
 from ..extensions import db, redis_connection
+from .ingest import mark_upload_failed
 
 UPLOADS = "uploads"
 BULK = "bulk"
 MAINTENANCE = "maintenance"
 ALL_QUEUES = (UPLOADS, BULK, MAINTENANCE)
-BACKGROUND_UNAVAILABLE = "The background service is unavailable right now. Your file is kept; press Retry in a moment."
+LIVE_JOB_STATES = ("queued", "started", "scheduled", "deferred")
+
+# What the user reads when Redis cannot take a job: each says what was kept and what to do.
+UPLOAD_NOT_QUEUED = "The background service is unavailable right now. Your file is kept; press Retry in a moment."
+BULK_NOT_STARTED = ("The background service is unavailable right now, so nothing was changed. "
+                    "Try again in a moment.")
+RETRY_NOT_QUEUED = "The background service is unavailable right now. Try again in a moment."
+
+
+class BackgroundUnavailable(RuntimeError):
+    """Redis cannot take the job; the message is for the user."""
 
 
 def queue_name(name):
@@ -22,18 +35,40 @@ def get_queue(name, connection=None):
 
 
 def enqueue_upload_processing(operation):
-    """Queue the job that stores, probes and thumbnails an upload; call after its rows are committed."""
+    """Queue the job that stores, probes and thumbnails an upload; call after its rows are committed.
+    When Redis is down the upload is marked Failed with UPLOAD_NOT_QUEUED (Retry queues it again)."""
     intervals = current_app.config.get("UPLOAD_RETRY_INTERVALS", [5, 30, 120])
     try:
         job = get_queue(UPLOADS).enqueue(
             "mediamgr.jobs.ingest.process_upload", operation.id,
-            retry=Retry(max=len(intervals), interval=intervals), job_timeout=6 * 3600, result_ttl=3600, failure_ttl=7 * 86400,
-            on_failure=Callback("mediamgr.jobs.ingest.upload_job_failed"),
+            retry=Retry(max=len(intervals), interval=intervals), job_timeout=6 * 3600, result_ttl=3600,
+            failure_ttl=7 * 86400, on_failure=Callback("mediamgr.jobs.ingest.upload_job_failed"),
             description=f"process upload operation {operation.id}")
     except redis.RedisError:
-        from .ingest import mark_upload_failed
-        mark_upload_failed(operation.id, BACKGROUND_UNAVAILABLE)
+        mark_upload_failed(operation.id, UPLOAD_NOT_QUEUED)
         return None
     operation.job_id = job.id
     db.session.commit()
     return job
+
+
+def enqueue_bulk(operation, message=BULK_NOT_STARTED):
+    """Queue the bulk job of an operation (its job id is already on the row); BackgroundUnavailable
+    with `message` when Redis cannot take it."""
+    try:
+        get_queue(BULK).enqueue(
+            "mediamgr.jobs.bulk.run_bulk", operation.id, job_id=operation.job_id, job_timeout=24 * 3600,
+            result_ttl=3600, failure_ttl=7 * 86400, on_failure=Callback("mediamgr.jobs.bulk.bulk_job_failed"),
+            description=f"bulk operation {operation.id}: {operation.title}")
+    except redis.RedisError as error:
+        raise BackgroundUnavailable(message) from error
+
+
+def job_is_live(job_id):
+    """Whether RQ still has the job waiting or running (True when Redis cannot tell)."""
+    try:
+        return Job.fetch(job_id, connection=redis_connection.client).get_status() in LIVE_JOB_STATES
+    except NoSuchJobError:
+        return False
+    except redis.RedisError:
+        return True

@@ -7,6 +7,7 @@ from rq import Worker
 
 from .. import create_app
 from ..extensions import db, redis_connection
+from . import ingest  # noqa: F401  (PyAV, Pillow and pdfium load once, before the fork)
 from .maintenance import run_maintenance
 from .queues import ALL_QUEUES, get_queue
 
@@ -41,8 +42,6 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
 
     app = create_app()
-    from . import ingest  # noqa: F401  (PyAV, Pillow and pdfium load once, before the fork)
-
     with app.app_context():
         queues = [get_queue(name.strip()) for name in args.queues.split(",") if name.strip()]
         worker = make_worker(app, queues)

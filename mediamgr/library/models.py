@@ -21,6 +21,12 @@ media_tags = db.Table(
 )
 
 
+def search_text_of(name, tag_names):
+    """What search matches a file by: its name and its tags, lower-cased (the one definition, for
+    one file here and for a batch in library.service.refresh_search_text)."""
+    return " ".join([name.lower(), *tag_names])
+
+
 def _library_index(name, *columns):
     where = db.text(IN_LIBRARY)
     return db.Index(name, *columns, sqlite_where=where, postgresql_where=where)
@@ -101,7 +107,7 @@ class MediaFile(db.Model):
 
     def refresh_search_text(self):
         self.name_key = self.name.lower()
-        self.search_text = " ".join([self.name.lower(), *self.tag_names])
+        self.search_text = search_text_of(self.name, self.tag_names)
 
 
 class Tag(db.Model):

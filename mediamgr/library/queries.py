@@ -9,9 +9,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import func, tuple_
 
+from ..courses.models import Chapter, ChapterItem, Course
 from ..extensions import db
 from ..parsing import is_row_id, is_stored_integer, parse_id
-from ..scoping import owned
+from ..scoping import owned, scoped
 from .models import KINDS, MediaFile, Tag, media_tags
 from .service import normalize_tag
 
@@ -63,6 +64,11 @@ class LibraryFilter:
         """URL arguments for this filter (defaults left out), with `changes` applied."""
         values = replace(self, **changes).__dict__
         return {key: value for key, value in values.items() if value and value != LibraryFilter.__dict__.get(key)}
+
+    def matching_args(self):
+        """The arguments that decide which files match: every field but how they are shown (sort,
+        view, page). "Select all matching" carries exactly these, so a field added here is carried too."""
+        return self.args(sort="newest", view="grid", cursor="")
 
     @property
     def is_filtered(self):
@@ -122,9 +128,7 @@ def filtered_media(user, flt):
         query = query.where(MediaFile.kind == flt.type)
     if flt.tag:
         tagged = db.select(media_tags.c.media_id).join(Tag, Tag.id == media_tags.c.tag_id).where(Tag.name == flt.tag)
-        if not user.is_admin:
-            tagged = tagged.where(Tag.owner_id == user.id)
-        query = query.where(MediaFile.id.in_(tagged))
+        query = query.where(MediaFile.id.in_(scoped(tagged, Tag.owner_id, user)))
     if flt.course:
         query = query.where(MediaFile.id.in_(_course_media(user, flt.course)))
     if flt.usage == "used":
@@ -140,11 +144,9 @@ def filtered_media(user, flt):
 
 def _course_media(user, course_id):
     """Ids of the files the course links (a course of someone else's answers no files)."""
-    from ..courses.models import Chapter, ChapterItem, Course
-
     query = (sa.select(ChapterItem.media_id).join(Chapter, Chapter.id == ChapterItem.chapter_id)
              .join(Course, Course.id == Chapter.course_id).where(Course.id == course_id))
-    return query if user.is_admin else query.where(Course.owner_id == user.id)
+    return scoped(query, Course.owner_id, user)
 
 
 def _course_file_count(user, course_id):
@@ -156,13 +158,11 @@ def _course_file_count(user, course_id):
 
 def course_choices(user):
     """(id, title, number of files it uses) for the Course filter, titles in order; one query."""
-    from ..courses.models import Chapter, ChapterItem, Course
-
     files = sa.func.count(sa.distinct(ChapterItem.media_id))
     query = (sa.select(Course.id, Course.title, files).outerjoin(Chapter, Chapter.course_id == Course.id)
              .outerjoin(ChapterItem, ChapterItem.chapter_id == Chapter.id)
              .group_by(Course.id, Course.title).order_by(Course.title, Course.id))
-    return db.session.execute(query if user.is_admin else query.where(Course.owner_id == user.id)).all()
+    return db.session.execute(scoped(query, Course.owner_id, user)).all()
 
 
 # SQLite's FTS5 trigram index (migration 0003): rowids of rows whose search text holds a phrase.
@@ -228,8 +228,9 @@ def paginate(query, column, descending, cursor, page_size=PAGE_SIZE, deferred=Fa
     return items, next_cursor
 
 
-def library_page(user, flt, page_size=PAGE_SIZE):
-    """One page of the library; the total is counted only for the first page."""
+def library_page(user, flt, page_size=None):
+    """One page of the library (PAGE_SIZE files unless told); the total is counted only for the first page."""
+    page_size = page_size or PAGE_SIZE
     column, descending, _label = SORTS[flt.sort]
     query = filtered_media(user, flt)
     if flt.cursor:
@@ -253,9 +254,7 @@ def trash_page(user, cursor="", page_size=PAGE_SIZE, counted=None):
 
 
 def tag_suggestions(user, prefix, limit=10):
-    query = db.select(Tag.name).distinct().order_by(Tag.name).limit(limit)
-    if not user.is_admin:
-        query = query.where(Tag.owner_id == user.id)
+    query = scoped(db.select(Tag.name).distinct().order_by(Tag.name).limit(limit), Tag.owner_id, user)
     if prefix:
         query = query.where(Tag.name.startswith(normalize_tag(prefix), autoescape=True))
     return list(db.session.scalars(query))

@@ -2,20 +2,21 @@
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..courses.service import lock_row, restore_links, snapshot_and_unlink
-from ..courses.usage import places, removed_links
+from ..courses.usage import removed_links
 from ..extensions import db
 from ..htmx import is_htmx, page_or_fragment, trigger
 from ..scoping import get_owned_or_404, owned
 from ..storage import get_storage
 from ..upload.service import latest_upload_operation, retry_upload
 from . import bp
+from .batch import FileBatch
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaFile
 from .queries import (SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_choices, library_page,
                       tag_suggestions, trash_page)
-from .service import (EditRefused, add_tags, delete_permanently, parse_tags, flush_pending_deletions, remove_tag,
-                      rename_media, restore_media, trash_media, update_details)
+from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
+                      set_category, set_description)
+from .trash import delete_files, flush_pending_deletions, restore_files, trash_files
 from .views import after_edit, after_removal, details_context, in_use_answer
 
 
@@ -100,9 +101,22 @@ def rename(media_id):
 def update(media_id):
     """Save the description and category."""
     media = get_owned_or_404(MediaFile, media_id)
-    return _save_edit(media, DetailsForm(), "description",
-                      lambda form: update_details(media, form.description.data, form.category.data, current_user),
+
+    def save(form):
+        category = clean_category(form.category.data)
+        described = set_description(media, form.description.data, current_user)
+        return _applied(media, set_category(FileBatch.of(media, current_user), category)) or described
+
+    return _save_edit(media, DetailsForm(), "description", save,
                       lambda changed: "Details saved." if changed else "Nothing to save.")
+
+
+def _applied(media, outcome):
+    """Whether a rule changed the file; its reason for leaving it alone is the route's refusal."""
+    reason = outcome.failure_for(media.id)
+    if reason:
+        raise EditRefused(reason)
+    return media.id in outcome.changed
 
 
 @bp.post("/media/<int:media_id>/tags")
@@ -115,7 +129,7 @@ def tag(media_id):
         names = parse_tags(form.tags.data)
         if not names:
             raise EditRefused("Type a tag to add.")
-        return add_tags(media, names, current_user)
+        return _applied(media, add_tags(FileBatch.of(media, current_user), names))
 
     return _save_edit(media, TagForm(), "tags", add,
                       lambda changed: "Tags added." if changed else "Those tags are already on this file.")
@@ -126,9 +140,10 @@ def tag(media_id):
 def untag(media_id):
     """Remove one tag."""
     media = get_owned_or_404(MediaFile, media_id)
-    name = request.form.get("tag", "")
-    removed = remove_tag(media, name, current_user)
+    name = normalize_tag(request.form.get("tag", ""))
+    outcome = remove_tags(FileBatch.of(media, current_user), [name] if name else [])
     db.session.commit()
+    removed = media.id in outcome.changed
     return after_edit(media, f"Removed tag “{name}”." if removed else "That tag was not on this file.")
 
 
@@ -138,16 +153,13 @@ def trash(media_id):
     """Move a file to the trash; the toast offers Undo. A file a course uses is refused with where it
     is used, unless the user chose "Remove from courses and move to trash" (unlink=1)."""
     media = get_owned_or_404(MediaFile, media_id)
-    lock_row(MediaFile, media.id)  # no one links it while we look
-    file_places = places([media.id]).get(media.id, [])
-    if file_places and request.form.get("unlink") != "1":
+    outcome = trash_files(FileBatch.of(media, current_user), current_user, unlink=request.form.get("unlink") == "1")
+    if media.id in outcome.in_use:
         db.session.rollback()
-        return in_use_answer(media, file_places)
-    removed = snapshot_and_unlink(media, current_user)
-    trash_media(media, current_user)
+        return in_use_answer(media, outcome.in_use[media.id])
     db.session.commit()
-    if removed:
-        where = "1 place" if len(removed) == 1 else f"{len(removed)} places"
+    if outcome.links_removed:
+        where = "1 place" if outcome.links_removed == 1 else f"{outcome.links_removed} places"
         return after_removal(media, f"“{media.name}” removed from {where} in courses and moved to trash.",
                              undo_url=url_for("library.restore", media_id=media.id, links=1))
     return after_removal(media, f"“{media.name}” moved to trash.", undo_url=url_for("library.restore", media_id=media.id))
@@ -159,17 +171,14 @@ def restore(media_id):
     """Bring a file back from the trash (also the toast's Undo); with links=1, also the course
     links that moving it to the trash removed."""
     media = get_owned_or_404(MediaFile, media_id)
-    was_in_trash = media.in_trash
-    restore_media(media, current_user)
-    restored = lost = 0
-    if was_in_trash:
-        restored, lost = restore_links(media, current_user, put_back=request.values.get("links") == "1")
+    outcome = restore_files(FileBatch.of(media, current_user), current_user, links=request.values.get("links") == "1")
     db.session.commit()
     message = f"“{media.name}” restored to the library."
-    if restored:
-        message += f" Put back into {restored} chapter{'s' if restored != 1 else ''}."
-    if lost:
-        message += f" {lost} link{'s' if lost != 1 else ''} could not come back: the chapter was deleted."
+    if outcome.links_restored:
+        message += f" Put back into {outcome.links_restored} chapter{'s' if outcome.links_restored != 1 else ''}."
+    if outcome.links_lost:
+        message += (f" {outcome.links_lost} link{'s' if outcome.links_lost != 1 else ''} could not come back: "
+                    "the chapter was deleted.")
     response = after_removal(media, message, back="library.trash_index")
     return trigger(response, "media-changed") if is_htmx() else response
 
@@ -179,13 +188,14 @@ def restore(media_id):
 def delete(media_id):
     """Delete a trashed file for good; its stored bytes go once the rows are committed."""
     media = get_owned_or_404(MediaFile, media_id)
-    try:
-        delete_permanently(media, current_user)
-    except EditRefused as refusal:
-        return after_edit(media, str(refusal), 409)
+    name = media.name
+    outcome = delete_files(FileBatch.of(media, current_user))
+    if outcome.failure_for(media.id):
+        db.session.rollback()
+        return after_edit(media, outcome.failure_for(media.id), 409)
     db.session.commit()
     flush_pending_deletions()  # only once the rows are gone for good
-    return after_removal(media, f"“{media.name}” deleted permanently.", back="library.trash_index")
+    return after_removal(media, f"“{name}” deleted permanently.", back="library.trash_index")
 
 
 @bp.post("/media/<int:media_id>/retry")

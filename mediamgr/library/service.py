@@ -1,33 +1,33 @@
-"""What can happen to a media file, each change recorded in its history. Shared by routes and jobs;
-callers commit."""
-import logging
+"""The edit rules of a media file: its name, description, category and tags, and the search text
+that follows them. Each rule lives here once: the single-file routes call it with a batch of one,
+the bulk job with a batch of hundreds (set-based statements either way). Callers commit.
+
+Moving to the trash, restoring and deleting for good are in library.trash.
+"""
 import re
 import unicodedata
 
-from ..extensions import db
-from ..storage import get_storage
-from ..storage.base import StorageError
-from ..timeutil import utcnow
-from ..upload.names import sanitize_filename
-from .models import MediaEvent, MediaFile, PendingDeletion, Tag
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-log = logging.getLogger(__name__)
+from ..extensions import db
+from ..history import record_event, record_events
+from ..upload.names import sanitize_filename
+from .batch import Outcome
+from .models import MediaFile, Tag, media_tags, search_text_of
 
 MAX_TAG_LENGTH = 40
 MAX_TAGS_PER_FILE = 50
 MAX_CATEGORY_LENGTH = 64
 MAX_DESCRIPTION_LENGTH = 5000
-DELETE_BATCH = 1000  # keys per storage request: S3 DeleteObjects takes up to 1,000
+TOO_MANY_TAGS = f"A file can have at most {MAX_TAGS_PER_FILE} tags."
 
 
 class EditRefused(ValueError):
     """An edit that cannot be made; the message is for the user."""
 
 
-def record_event(media, action, description, actor=None, details=None):
-    db.session.add(MediaEvent(media_id=media.id, owner_id=media.owner_id, actor_id=actor.id if actor else None,
-                              media_name=media.name, action=action, description=description, details=details or {}))
-
+# ---- what users type --------------------------------------------------------------------------
 
 def normalize_tag(raw):
     """'  Week  1 ' -> 'week 1'; control characters dropped, length capped."""
@@ -38,10 +38,29 @@ def normalize_tag(raw):
 
 
 def parse_tags(raw):
-    """Comma-separated user input -> unique normalised tag names, in order."""
-    names = [normalize_tag(part) for part in (raw or "").split(",")]
-    return list(dict.fromkeys(name for name in names if name))
+    """Comma-separated user input -> unique normalised tag names, in order (at most a file's worth)."""
+    names = list(dict.fromkeys(name for name in (normalize_tag(part) for part in (raw or "").split(",")) if name))
+    if len(names) > MAX_TAGS_PER_FILE:
+        raise EditRefused(TOO_MANY_TAGS)
+    return names
 
+
+def clean_category(raw):
+    """A category on one line, within its length."""
+    category = " ".join((raw or "").split())
+    if len(category) > MAX_CATEGORY_LENGTH:
+        raise EditRefused(f"The category can be at most {MAX_CATEGORY_LENGTH} characters.")
+    return category
+
+
+def clean_description(raw):
+    description = (raw or "").replace("\r\n", "\n").strip()
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise EditRefused(f"The description can be at most {MAX_DESCRIPTION_LENGTH} characters.")
+    return description
+
+
+# ---- one file at a time: its name and description ----------------------------------------------
 
 def rename_media(media, new_stem, actor):
     """Rename, keeping the extension; the name is never empty."""
@@ -61,128 +80,120 @@ def rename_media(media, new_stem, actor):
     return True
 
 
-def update_details(media, description, category, actor):
-    description = (description or "").replace("\r\n", "\n").strip()
-    category = re.sub(r"\s+", " ", category or "").strip()
-    if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise EditRefused(f"The description can be at most {MAX_DESCRIPTION_LENGTH} characters.")
-    if len(category) > MAX_CATEGORY_LENGTH:
-        raise EditRefused(f"The category can be at most {MAX_CATEGORY_LENGTH} characters.")
-    changed = {field: value for field, value in (("description", description), ("category", category))
-               if getattr(media, field) != value}
-    if not changed:
+def set_description(media, raw, actor):
+    description = clean_description(raw)
+    if media.description == description:
         return False
-    for field, value in changed.items():
-        setattr(media, field, value)
-    record_event(media, "updated", "Changed " + " and ".join(changed), actor, changed)
+    media.description = description
+    record_event(media, "updated", "Changed the description", actor, {"description": description})
     return True
 
 
-def _tags_named(owner_id, names):
-    existing = {tag.name: tag for tag in db.session.scalars(
-        db.select(Tag).where(Tag.owner_id == owner_id, Tag.name.in_(names)))}
-    for name in names:
-        if name not in existing:
-            existing[name] = Tag(owner_id=owner_id, name=name)
-            db.session.add(existing[name])
-    return [existing[name] for name in names]
+# ---- any number of files: category and tags -----------------------------------------------------
+
+def set_category(batch, category):
+    """Give the files in the library `category` (already cleaned; "" clears it)."""
+    live, failures = batch.in_library()
+    changed = [row.id for row in live if row.category != category]
+    if changed:
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(changed))
+                           .values(category=category, updated_at=batch.now).execution_options(synchronize_session=False))
+        description = f"Set category to “{category}”" if category else "Cleared the category"
+        record_events(changed, "updated", description, details={"category": category}, **batch.history())
+    batch.expire_loaded()
+    return Outcome(changed=changed, failures=failures)
 
 
-def add_tags(media, names, actor):
-    new = [name for name in names if name not in media.tag_names]
-    if not new:
-        return False
-    if len(media.tags) + len(new) > MAX_TAGS_PER_FILE:
-        raise EditRefused(f"A file can have at most {MAX_TAGS_PER_FILE} tags.")
-    media.tags.extend(_tags_named(media.owner_id, new))
-    media.refresh_search_text()
-    record_event(media, "tagged", "Added tag " + ", ".join(f"“{name}”" for name in new), actor, {"added": new})
-    return True
+def add_tags(batch, names):
+    """Add the tags (normalised names) to the files in the library that lack them; a file would go
+    over MAX_TAGS_PER_FILE fails alone."""
+    live, failures = batch.in_library()
+    if not live:
+        return Outcome(failures=failures)
+    tag_ids = _tag_ids({row.owner_id for row in live}, names, create=True)
+    links = _links([row.id for row in live])
+    added = {}  # media id -> the tag names it gets
+    for row in live:
+        have = links.get(row.id, set())
+        wanted = tuple(name for name in names if tag_ids[(row.owner_id, name)] not in have)
+        if not wanted:
+            continue
+        if len(have) + len(wanted) > MAX_TAGS_PER_FILE:
+            failures[row.id] = TOO_MANY_TAGS
+            continue
+        added[row.id] = wanted
+    if added:
+        db.session.execute(sa.insert(media_tags), [
+            {"media_id": media_id, "tag_id": tag_ids[(batch.rows[media_id].owner_id, name)]}
+            for media_id, wanted in added.items() for name in wanted])
+        refresh_search_text(list(added), batch.now)
+        # Grouped by the tags they got (usually one group): one history statement per group.
+        for wanted in set(added.values()):
+            record_events([media_id for media_id, got in added.items() if got == wanted], "tagged",
+                          "Added tag " + quoted(wanted), details={"added": list(wanted)}, **batch.history())
+    batch.expire_loaded()
+    return Outcome(changed=list(added), failures=failures)
 
 
-def remove_tag(media, name, actor):
-    kept = [tag for tag in media.tags if tag.name != name]
-    if len(kept) == len(media.tags):
-        return False
-    media.tags = kept
-    media.refresh_search_text()
-    record_event(media, "tagged", f"Removed tag “{name}”", actor, {"removed": [name]})
-    return True
+def remove_tags(batch, names):
+    live, failures = batch.in_library()
+    if not live:
+        return Outcome(failures=failures)
+    tag_ids = _tag_ids({row.owner_id for row in live}, names, create=False)
+    links = _links([row.id for row in live])
+    removed = {}
+    for row in live:
+        gone = tuple(name for name in names if tag_ids.get((row.owner_id, name)) in links.get(row.id, set()))
+        if gone:
+            removed[row.id] = gone
+    if removed:
+        db.session.execute(sa.delete(media_tags).where(media_tags.c.media_id.in_(list(removed)),
+                                                       media_tags.c.tag_id.in_(list(tag_ids.values()))))
+        refresh_search_text(list(removed), batch.now)
+        for gone in set(removed.values()):
+            record_events([media_id for media_id, lost in removed.items() if lost == gone], "tagged",
+                          "Removed tag " + quoted(gone), details={"removed": list(gone)}, **batch.history())
+    batch.expire_loaded()
+    return Outcome(changed=list(removed), failures=failures)
 
 
-def trash_media(media, actor):
-    if media.in_trash:
-        return False
-    media.deleted_at = utcnow()
-    media.status = "deleted"
-    record_event(media, "trashed", "Moved to trash", actor)
-    return True
+def refresh_search_text(media_ids, now):
+    """Recompute the files' search text from their names and tags (search_text_of), in one UPDATE (a
+    CASE on the id: SQLite has no UPDATE ... FROM (VALUES ...) with column names)."""
+    if not media_ids:
+        return
+    names = {media_id: [] for media_id in media_ids}
+    files = dict(db.session.execute(sa.select(MediaFile.id, MediaFile.name).where(MediaFile.id.in_(media_ids))).all())
+    for media_id, tag_name in db.session.execute(
+            sa.select(media_tags.c.media_id, Tag.name).join(Tag, Tag.id == media_tags.c.tag_id)
+            .where(media_tags.c.media_id.in_(media_ids)).order_by(Tag.name)):
+        names[media_id].append(tag_name)
+    texts = {media_id: search_text_of(name, names[media_id]) for media_id, name in files.items()}
+    if texts:
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(list(texts)))
+                           .values(search_text=sa.case(texts, value=MediaFile.id), updated_at=now)
+                           .execution_options(synchronize_session=False))
 
 
-def restore_media(media, actor):
-    if not media.in_trash:
-        return False
-    media.deleted_at = None
-    media.status = "ready" if media.ready_at else ("failed" if media.failure_reason else "processing")
-    record_event(media, "restored", "Restored from trash", actor)
-    return True
+def quoted(names):
+    return ", ".join(f"“{name}”" for name in names)
 
 
-def delete_permanently(media, actor):
-    """Delete the row; the stored objects no other row uses are noted for removal after the commit
-    (flush_pending_deletions)."""
-    if not media.in_trash:
-        raise EditRefused("Only files in the trash can be deleted permanently.")
-    from ..courses.usage import IN_USE, used_ids
-
-    if used_ids([media.id]):
-        raise EditRefused(IN_USE)
-    record_event(media, "deleted", "Deleted permanently", actor,
-                 {"size_bytes": media.size_bytes, "sha256": media.sha256})
-    keys = [key for key in (media.storage_key, media.thumbnail_key) if key]
-    db.session.delete(media)
-    db.session.flush()
-    schedule_deletion(keys)
+def _tag_ids(owner_ids, names, create):
+    """(owner id, tag name) -> tag id for these owners' tags of these names (created when `create`)."""
+    if create:
+        rows = [{"owner_id": owner_id, "name": name} for owner_id in owner_ids for name in names]
+        insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        db.session.execute(insert(Tag).on_conflict_do_nothing(index_elements=["owner_id", "name"]), rows)
+    found = db.session.execute(sa.select(Tag.owner_id, Tag.name, Tag.id)
+                               .where(Tag.owner_id.in_(owner_ids), Tag.name.in_(names)))
+    return {(owner_id, name): tag_id for owner_id, name, tag_id in found}
 
 
-def referenced_keys(keys):
-    """Of `keys`, those some media row stores its bytes or thumbnail under."""
-    if not keys:
-        return set()
-    used = set(db.session.scalars(db.select(MediaFile.storage_key).where(MediaFile.storage_key.in_(keys))))
-    used |= set(db.session.scalars(db.select(MediaFile.thumbnail_key).where(MediaFile.thumbnail_key.in_(keys))))
-    return used
-
-
-def schedule_deletion(keys):
-    """Note stored objects for removal, in the caller's transaction (only those no row still uses)."""
-    used = referenced_keys(keys)
-    unused = sorted({key for key in keys if key not in used})
-    if unused:
-        db.session.execute(db.insert(PendingDeletion), [{"storage_key": key} for key in unused])
-
-
-def flush_pending_deletions(full_batches_only=False, batch_size=DELETE_BATCH):
-    """Remove the noted objects from storage, up to 1,000 per request; returns the number of storage
-    requests. A key some row uses again by now (the same bytes uploaded anew) is kept. When storage
-    fails, the notes stay for the next flush (the maintenance job retries), and this returns.
-    `full_batches_only` leaves a last partial batch for later (a bulk delete still adding notes)."""
-    requests = 0
-    while True:
-        notes = db.session.execute(db.select(PendingDeletion.id, PendingDeletion.storage_key)
-                                   .order_by(PendingDeletion.id).limit(batch_size)).all()
-        if not notes or (full_batches_only and len(notes) < batch_size):
-            db.session.rollback()
-            return requests
-        keys = sorted({key for _id, key in notes})
-        used = referenced_keys(keys)
-        try:
-            requests += get_storage().delete_many([key for key in keys if key not in used])
-        except (StorageError, OSError):
-            db.session.rollback()
-            log.warning("stored objects not removed yet (storage unavailable); will retry", exc_info=True)
-            return requests
-        db.session.execute(db.delete(PendingDeletion).where(PendingDeletion.id.in_([id_ for id_, _key in notes])))
-        db.session.commit()
-        if len(notes) < batch_size:
-            return requests
+def _links(media_ids):
+    """media id -> set of its tag ids."""
+    links = {}
+    for media_id, tag_id in db.session.execute(sa.select(media_tags.c.media_id, media_tags.c.tag_id)
+                                               .where(media_tags.c.media_id.in_(media_ids))):
+        links.setdefault(media_id, set()).add(tag_id)
+    return links

@@ -4,8 +4,10 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..courses.usage import places, removed_links, where_used_text
 from ..extensions import db
 from ..htmx import is_htmx, trigger
+from ..scoping import sees_everyone
 from ..storage import get_storage
 from ..upload.names import split_extension
 from .forms import DetailsForm, RenameForm, TagForm
@@ -27,7 +29,7 @@ def card_urls():
     the details URL's prefix, the tag filter's prefix, and whether cards name their owner."""
     details = url_for("library.details", media_id=0)
     return {"details": details[: -len("0")], "tag": url_for("library.index") + "?tag=",
-            "show_owner": current_user.is_admin}
+            "show_owner": sees_everyone()}
 
 
 def media_urls(media):
@@ -44,8 +46,6 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None):
     history = db.session.scalars(db.select(MediaEvent).where(MediaEvent.media_id == media.id)
                                  .order_by(MediaEvent.created_at.desc(), MediaEvent.id.desc()).limit(HISTORY_LIMIT))
     stem, extension = split_extension(media.name)
-    from ..courses.usage import places, removed_links
-
     return {
         "places": places([media.id]).get(media.id, []),
         "removed_links": removed_links([media.id]).get(media.id, []) if media.in_trash else [],
@@ -93,8 +93,6 @@ def in_use_answer(media, file_places):
     """The file is used in courses: a dialog saying where (htmx), or the details page with the
     reason (no JavaScript)."""
     if not is_htmx():
-        from ..courses.usage import where_used_text
-
         flash(f"“{media.name}” was not moved to the trash. {where_used_text(file_places)}", "error")
         return redirect(url_for("library.details", media_id=media.id))
     response = make_response(render_template("library/_in_use_dialog.html", media=media, places=file_places))

@@ -43,6 +43,11 @@ def publish(user_id, event):
     _send(redis_connection.client, current_app.config["REDIS_NAMESPACE"], user_id, event)
 
 
+def publish_operation(operation):
+    """Tell the operation's owner where it stands now (its row as committed)."""
+    publish(operation.owner_id, operation_event(operation))
+
+
 def _send(client, namespace, user_id, event):
     data = json.dumps(event)
     try:

@@ -1,20 +1,14 @@
-"""The progress websocket, and the fragments it and the polling fallback send."""
+"""The progress websocket (the polling fallback is operations.active), and what the panel shows on a page load."""
 import json
 from urllib.parse import urlsplit
 
 import redis
-from flask import abort, make_response, request
-from flask_login import current_user, login_required
+from flask import abort, request
+from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
-from ..bulk.service import BackgroundUnavailable, retry_operation
 from ..extensions import db, redis_connection, sock
-from ..htmx import trigger
-from ..library.service import EditRefused
-from ..upload.service import retry_upload
-from ..scoping import get_owned_or_404
 from . import bp
-from .models import Operation
 from .publisher import channel_for, latest_states
 from .views import recent_operations, render_events
 
@@ -55,43 +49,6 @@ def socket(ws):
     finally:
         pubsub.close()
         db.session.remove()
-
-
-@bp.get("/operations/active")
-@login_required
-def active():
-    """The polling fallback: the same fragments the websocket sends."""
-    operations = recent_operations(current_user)
-    return render_events(list(latest_states(operations).values()))
-
-
-@bp.get("/operations/<int:operation_id>")
-@login_required
-def show(operation_id):
-    """One operation's row (a freshly added row asks once, in case it missed an event)."""
-    operation = get_owned_or_404(Operation, operation_id)
-    return render_events([latest_states([operation])[operation.id]])
-
-
-@bp.post("/operations/<int:operation_id>/retry")
-@login_required
-def retry(operation_id):
-    """Queue a failed upload's processing again (the staged or stored bytes are reused), or a failed
-    bulk operation (it goes on from its last checkpoint)."""
-    operation = get_owned_or_404(Operation, operation_id)
-    if operation.kind == "bulk":
-        try:
-            if not retry_operation(operation):
-                abort(409, "Only a failed operation can be retried.")
-        except BackgroundUnavailable as refusal:
-            abort(503, str(refusal))
-        return render_events([latest_states([operation])[operation.id]])
-    try:
-        retry_upload(operation)
-    except EditRefused as refusal:
-        abort(409, str(refusal))
-    response = make_response(render_events([latest_states([operation])[operation.id]]))
-    return trigger(response, "media-changed")
 
 
 @bp.app_context_processor

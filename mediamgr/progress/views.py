@@ -5,7 +5,7 @@ from flask import render_template
 
 from ..extensions import db
 from ..library.models import MediaFile
-from ..scoping import owned
+from ..scoping import owned, owned_by
 from ..timeutil import utcnow
 from .models import ACTIVE, Operation
 
@@ -14,8 +14,8 @@ RECENT = timedelta(minutes=10)  # finished operations a (re)connecting page stil
 
 def recent_operations(user, finished_too=True):
     """The user's unfinished operations and (finished_too) those that finished in the last few minutes."""
-    # owned() lets an admin see everyone's; the panel still shows only the work they started.
-    query = owned(Operation, user).where(Operation.owner_id == user.id).order_by(Operation.id)
+    # The panel shows the work the user started, an admin's too (not everyone's).
+    query = owned_by(Operation, user.id).order_by(Operation.id)
     if finished_too:
         query = query.where(Operation.status.in_(ACTIVE) | (Operation.finished_at >= utcnow() - RECENT))
     else:

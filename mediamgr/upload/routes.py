@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ..courses.service import own_chapter
 from ..extensions import db
+from ..scoping import owned_by
 from ..progress.publisher import latest_states
 from ..timeutil import utcnow
 from ..progress.views import render_events
@@ -87,8 +88,7 @@ def _upload_context():
         if not current_user.is_authenticated:
             return []
         return list(db.session.scalars(
-            db.select(ResumableUpload).where(ResumableUpload.owner_id == current_user.id,
-                                             ResumableUpload.completed_at.is_(None),
-                                             ResumableUpload.expires_at > utcnow())
+            owned_by(ResumableUpload, current_user.id).where(ResumableUpload.completed_at.is_(None),
+                                                             ResumableUpload.expires_at > utcnow())
             .order_by(ResumableUpload.created_at.desc()).limit(20)))
     return {"resumable_uploads": resumable_uploads, "upload_accept": ACCEPT_ATTRIBUTE}

@@ -6,9 +6,10 @@ from flask import current_app
 from ..extensions import db
 from ..jobs.queues import enqueue_upload_processing
 from ..library.models import MediaFile
-from ..library.service import EditRefused, record_event
+from ..history import record_event
+from ..library.service import EditRefused
 from ..progress.models import Operation
-from ..progress.publisher import operation_event, publish
+from ..progress.publisher import publish_operation
 from ..storage import content_key
 from .names import sanitize_filename
 from .sniff import RejectedFile, classify, default_extension
@@ -69,5 +70,5 @@ def retry_upload(operation):
     operation.status, operation.stage, operation.error, operation.finished_at = "queued", "stored", None, None
     media.status, media.failure_reason = "processing", None
     db.session.commit()
-    publish(operation.owner_id, operation_event(operation))
+    publish_operation(operation)
     enqueue_upload_processing(operation)

@@ -106,6 +106,39 @@ def test_trash_restore_and_delete_permanently(ada, worker, files):
     assert history == ["trashed", "deleted"]
 
 
+def trace(media_id):
+    """What a change leaves on a file: its state and its history's wording (not who or when)."""
+    media = db.session.get(MediaFile, media_id)
+    state = None if media is None else (media.status, media.in_trash, media.category, tag_names(media_id),
+                                        media.search_text.split(" ", 2)[-1])
+    history = db.session.execute(sa.select(MediaEvent.action, MediaEvent.description)
+                                 .where(MediaEvent.media_id == media_id).order_by(MediaEvent.id)).all()
+    return state, [tuple(line) for line in history]
+
+
+@pytest.mark.both_databases
+def test_a_single_file_and_a_bulk_batch_go_through_the_same_rules(ada, worker, files):
+    """Each edit made to one file from its details and to another by a bulk job leaves the same trace."""
+    single, batch = files("ada@example.com", 2, tags=["draft"], stored=True)
+    steps = [
+        (f"/media/{single}/tags", {"tags": "Week 2, exam"}, {"action": "add_tags", "tags": "Week 2, exam"}),
+        (f"/media/{single}/tags/remove", {"tag": "draft"}, {"action": "remove_tags", "tags": "draft"}),
+        (f"/media/{single}/details", {"description": "", "category": "  Lecture   notes "},
+         {"action": "set_category", "category": "  Lecture   notes "}),
+        (f"/media/{single}/trash", {}, {"action": "trash"}),
+        (f"/media/{single}/restore", {}, {"action": "restore", "scope": "trash"}),
+    ]
+    for url, single_form, bulk_form in steps:
+        assert ada.post(url, single_form).status_code == 200, url
+        assert bulk(ada, bulk_form["action"], [batch], scope=bulk_form.get("scope", "library"),
+                    **{key: value for key, value in bulk_form.items() if key not in ("action", "scope")}).status_code == 200
+        worker()
+        db.session.expire_all()
+        assert trace(single)[0] == trace(batch)[0], url
+    assert trace(single)[1] == trace(batch)[1]
+    assert [action for action, _description in trace(single)[1]] == ["tagged", "tagged", "updated", "trashed", "restored"]
+
+
 @pytest.mark.both_databases
 def test_a_file_that_cannot_take_the_action_fails_alone_with_its_reason(ada, worker, files):
     ids = files("ada@example.com", 3)

@@ -1,0 +1,137 @@
+"""The lifecycle rules of a media file: to the trash, back from it, and deleted for good with its
+stored bytes. One home for each: a single file's route and a bulk batch call the same function.
+Callers commit.
+
+Stored objects are removed through a durable list (pending_deletions) written in the same
+transaction as the rows' delete and emptied after the commit, so a crash in between leaves a note
+instead of an orphan, and bytes another row still uses (content addressing) are kept.
+"""
+import logging
+
+import sqlalchemy as sa
+
+from ..courses.service import restore_links, snapshot_and_unlink
+from ..courses.usage import IN_USE, places, removed_links, used_ids, where_used_text
+from ..extensions import db
+from ..history import record_each, record_events
+from ..locks import lock_rows
+from ..storage import get_storage
+from ..storage.base import StorageError
+from .batch import Outcome
+from .models import MediaFile, PendingDeletion, media_tags
+
+log = logging.getLogger(__name__)
+DELETE_BATCH = 1000  # keys per storage request: S3 DeleteObjects takes up to 1,000
+
+
+def trash_files(batch, actor=None, unlink=False):
+    """Move the files in the library to the trash. A file a course uses is refused with where it is
+    used (`in_use`), unless `unlink` ("Remove from courses and move to trash"): then its links are
+    noted, for a restore to put back, and removed. The UPDATE itself also says "unused", so a link
+    committed meanwhile keeps its file."""
+    live = [row for row in batch.rows.values() if row.deleted_at is None]
+    lock_rows(MediaFile, [row.id for row in live])  # no one links them while we look
+    outcome = Outcome(failures=batch.gone())
+    used = places([row.id for row in live])
+    if unlink:
+        for media_id in used:
+            outcome.links_removed += len(snapshot_and_unlink(batch.rows[media_id], actor))
+    else:
+        outcome.in_use = used
+        outcome.failures.update({media_id: where_used_text(file_places) for media_id, file_places in used.items()})
+    candidates = [row.id for row in live if unlink or row.id not in used]
+    if candidates:
+        trashed = set(db.session.scalars(
+            sa.update(MediaFile).where(MediaFile.id.in_(candidates), MediaFile.usage_count == 0)
+            .values(deleted_at=batch.now, status="deleted", updated_at=batch.now).returning(MediaFile.id)
+            .execution_options(synchronize_session=False)))
+        outcome.failures.update({media_id: IN_USE for media_id in candidates if media_id not in trashed})
+        outcome.changed = sorted(trashed)
+        record_events(outcome.changed, "trashed", "Moved to trash", **batch.history())
+    batch.expire_loaded()
+    return outcome
+
+
+def restore_files(batch, actor=None, links=False):
+    """Back to the library from the trash; with `links` ("Restore course links too") the links that
+    moving them to the trash removed go back into their chapters (see courses.service.restore_links)."""
+    trashed, failures = batch.in_trash()
+    outcome = Outcome(failures=failures, changed=[row.id for row in trashed])
+    if trashed:
+        status = sa.case((MediaFile.ready_at.is_not(None), "ready"),
+                         (MediaFile.failure_reason.is_not(None), "failed"), else_="processing")
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(outcome.changed))
+                           .values(deleted_at=None, status=status, updated_at=batch.now)
+                           .execution_options(synchronize_session=False))
+        record_events(outcome.changed, "restored", "Restored from trash", **batch.history())
+        for media_id in removed_links(outcome.changed):
+            restored, lost = restore_links(batch.rows[media_id], actor, put_back=links)
+            outcome.links_restored += restored
+            outcome.links_lost += lost
+    batch.expire_loaded()
+    return outcome
+
+
+def delete_files(batch):
+    """Delete trashed files for good; their stored objects are noted for removal after the commit
+    (flush_pending_deletions). A file a chapter links is kept (the schema refuses it too), and a file
+    already gone counts as done: deleting it was the point."""
+    trashed, failures = batch.in_trash()
+    failures = {media_id: reason for media_id, reason in failures.items() if media_id in batch.rows}
+    used = used_ids([row.id for row in trashed])
+    failures.update({media_id: IN_USE for media_id in used})
+    doomed = [row for row in trashed if row.id not in used]
+    if doomed:
+        ids = [row.id for row in doomed]
+        record_each(doomed, "deleted", "Deleted permanently",
+                    lambda row: {"size_bytes": row.size_bytes, "sha256": row.sha256}, **batch.history())
+        db.session.execute(sa.delete(media_tags).where(media_tags.c.media_id.in_(ids)))
+        db.session.execute(sa.delete(MediaFile).where(MediaFile.id.in_(ids)).execution_options(synchronize_session=False))
+        schedule_deletion([key for row in doomed for key in (row.storage_key, row.thumbnail_key) if key])
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, MediaFile) and loaded.id in {row.id for row in doomed}:
+            db.session.expunge(loaded)
+    return Outcome(changed=[row.id for row in doomed], failures=failures)
+
+
+def referenced_keys(keys):
+    """Of `keys`, those some media row stores its bytes or thumbnail under."""
+    if not keys:
+        return set()
+    used = set(db.session.scalars(db.select(MediaFile.storage_key).where(MediaFile.storage_key.in_(keys))))
+    used |= set(db.session.scalars(db.select(MediaFile.thumbnail_key).where(MediaFile.thumbnail_key.in_(keys))))
+    return used
+
+
+def schedule_deletion(keys):
+    """Note stored objects for removal, in the caller's transaction (only those no row still uses)."""
+    used = referenced_keys(keys)
+    unused = sorted({key for key in keys if key not in used})
+    if unused:
+        db.session.execute(db.insert(PendingDeletion), [{"storage_key": key} for key in unused])
+
+
+def flush_pending_deletions(full_batches_only=False, batch_size=DELETE_BATCH):
+    """Remove the noted objects from storage, up to 1,000 per request; returns the number of storage
+    requests. A key some row uses again by now (the same bytes uploaded anew) is kept. When storage
+    fails, the notes stay for the next flush (the maintenance job retries), and this returns.
+    `full_batches_only` leaves a last partial batch for later (a bulk delete still adding notes)."""
+    requests = 0
+    while True:
+        notes = db.session.execute(db.select(PendingDeletion.id, PendingDeletion.storage_key)
+                                   .order_by(PendingDeletion.id).limit(batch_size)).all()
+        if not notes or (full_batches_only and len(notes) < batch_size):
+            db.session.rollback()
+            return requests
+        keys = sorted({key for _id, key in notes})
+        used = referenced_keys(keys)
+        try:
+            requests += get_storage().delete_many([key for key in keys if key not in used])
+        except (StorageError, OSError):
+            db.session.rollback()
+            log.warning("stored objects not removed yet (storage unavailable); will retry", exc_info=True)
+            return requests
+        db.session.execute(db.delete(PendingDeletion).where(PendingDeletion.id.in_([id_ for id_, _key in notes])))
+        db.session.commit()
+        if len(notes) < batch_size:
+            return requests
