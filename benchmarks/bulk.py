@@ -138,7 +138,8 @@ def run(config, label, report, rounds, folder):
                 last = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Operation.id), 0)))
                 tag_seconds, tagged = _timed(client, csrf, {**selection, "action": "add_tags",
                                                             "tags": f"round {round_number}"}, last)
-                trash_seconds, trashed = _timed(client, csrf, {**selection, "action": "trash"}, tagged.id)
+                trash_seconds, trashed = _timed(client, csrf, {**selection, "action": "trash", "confirmed": "1"},
+                                                tagged.id)
                 restore_seconds, restored = _timed(client, csrf, {"scope": "trash", "all": "1", "action": "restore"},
                                                    trashed.id)
                 for operation in (tagged, trashed, restored):

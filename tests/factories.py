@@ -1,11 +1,13 @@
 """Libraries made in bulk: rows written directly (with stored bytes on local disk when asked), as
 thousands of real uploads would take minutes. Needs an app context."""
 import hashlib
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from mediamgr.auth.models import User
+from mediamgr.courses.models import Chapter
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile, Tag, media_tags
 from mediamgr.storage import content_key, get_storage
@@ -51,3 +53,17 @@ def make_files(email, count, tags=(), stored=False, trashed=False, prefix="file"
             path.write_bytes(b"%PDF-1.4 test " + media.sha256.encode())
     return ids
 
+
+
+def course_with_chapters(browser, *titles):
+    """A course "Algorithms" with chapters of these titles, made through the pages; (course id, chapter ids)."""
+    answer = browser.post("/courses", {"title": "Algorithms"})
+    course_id = int(re.search(r"/courses/(\d+)/edit", answer.headers["HX-Redirect"]).group(1))
+    for title in titles:
+        browser.post(f"/courses/{course_id}/chapters", {"title": title})
+    return course_id, list(db.session.scalars(sa.select(Chapter.id).where(Chapter.course_id == course_id)
+                                              .order_by(Chapter.position)))
+
+
+def link(browser, chapter_id, media_ids):
+    return browser.post(f"/chapters/{chapter_id}/items", {"media": [str(i) for i in media_ids]})

@@ -4,16 +4,16 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user, login_required
 
 from ..htmx import is_htmx, trigger
+from ..jobs.queues import BackgroundUnavailable
 from ..library.queries import tag_suggestions
 from ..progress.publisher import latest_states
 from ..progress.views import render_events
 from . import bp
-from .actions import ACTIONS, ActionRefused, action_params
+from .actions import ACTIONS, ActionRefused, action_params, needs_confirmation
 from .selection import Selection, SelectionRefused
-from ..jobs.queues import BackgroundUnavailable
 from .service import start_operation
 
-DIALOG_ACTIONS = ("add_tags", "remove_tags", "set_category", "delete")
+DIALOG_ACTIONS = ("trash", "add_tags", "remove_tags", "set_category", "delete")
 
 
 def _selection():
@@ -43,6 +43,8 @@ def start():
     count = selection.count(current_user)
     if not count:
         abort(409, "None of the selected files is here any more; nothing was changed.")
+    if needs_confirmation(action, count) and request.form.get("confirmed") != "1":
+        return _ask_first(action, selection, count)
     try:
         operation = start_operation(current_user, action, params, selection, count)
     except BackgroundUnavailable as refusal:
@@ -63,10 +65,25 @@ def dialog():
     if action is None or action.name not in DIALOG_ACTIONS:
         abort(404)
     selection = _selection()
-    count = selection.count(current_user)
-    size = selection.size(current_user) if action.name == "delete" else None
-    return render_template("bulk/_dialog.html", action=action, selection=selection, count=count, size=size,
+    return _dialog(action, selection, selection.count(current_user))
+
+
+def _dialog(action, selection, count, template="bulk/_dialog.html"):
+    confirm = needs_confirmation(action, count)
+    return render_template(template, action=action, selection=selection, count=count, confirm=confirm,
+                           size=selection.size(current_user) if confirm else None, form=request.form,
                            tags=tag_suggestions(current_user, "", limit=200) if "tags" in action.name else [])
+
+
+def _ask_first(action, selection, count):
+    """The action was sent without its confirmation: the dialog (or, without JavaScript, a page) that
+    asks, with the count and the size; nothing has changed yet."""
+    if not is_htmx():
+        return _dialog(action, selection, count, template="bulk/confirm_page.html")
+    response = make_response(_dialog(action, selection, count))
+    response.headers["HX-Retarget"] = "#dialog-root"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 @bp.get("/media/bulk/count")

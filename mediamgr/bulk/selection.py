@@ -1,12 +1,15 @@
-"""What a bulk action applies to: files ticked one by one, or every file matching a filter. A
-filter selection travels as the filter itself, never as 100,000 ids; the job turns it into the
-operation's list of files when it starts."""
+"""What a bulk action applies to: files ticked one by one, every file matching a filter, or the files
+an earlier operation changed (its Undo). A filter selection travels as the filter itself, never as
+100,000 ids; the job turns it into the operation's list of files when it starts."""
 from dataclasses import asdict, dataclass, field
+
+import sqlalchemy as sa
 
 from ..extensions import db
 from ..library.models import MediaFile
 from ..library.queries import LibraryFilter, filtered_media
 from ..parsing import parse_ids
+from ..progress.models import OperationItem
 from ..scoping import owned
 
 SCOPES = ("library", "trash")
@@ -23,6 +26,12 @@ class Selection:
     all_matching: bool = False
     filter: dict = field(default_factory=dict)  # LibraryFilter.matching_args() (library scope)
     ids: tuple = ()
+    operation_id: int | None = None  # the files this operation changed (the ones it did not skip)
+
+    @classmethod
+    def changed_by(cls, operation, scope):
+        """The files `operation` changed, where they are now in `scope` (an Undo's selection)."""
+        return cls(scope=scope, operation_id=operation.id)
 
     @classmethod
     def from_form(cls, form):
@@ -44,7 +53,7 @@ class Selection:
     @classmethod
     def from_dict(cls, data):
         return cls(scope=data["scope"], all_matching=data["all_matching"], filter=data.get("filter") or {},
-                   ids=tuple(data.get("ids") or ()))
+                   ids=tuple(data.get("ids") or ()), operation_id=data.get("operation_id"))
 
     def to_dict(self):
         return {**asdict(self), "ids": list(self.ids)}
@@ -59,6 +68,10 @@ class Selection:
             query = owned(MediaFile, user).where(MediaFile.deleted_at.is_(None))
         if self.ids:
             query = query.where(MediaFile.id.in_(self.ids))
+        if self.operation_id:
+            query = query.where(MediaFile.id.in_(
+                sa.select(OperationItem.media_id).where(OperationItem.operation_id == self.operation_id,
+                                                        OperationItem.error.is_(None))))
         return query.with_only_columns(MediaFile.id).order_by(MediaFile.id)
 
     def count(self, user):

@@ -1,4 +1,4 @@
-"""Starting, cancelling, retrying and rescuing bulk operations."""
+"""Starting, cancelling, retrying, undoing and rescuing bulk operations."""
 import logging
 import uuid
 from datetime import timedelta
@@ -8,10 +8,12 @@ from flask import current_app
 
 from ..extensions import db
 from ..jobs.queues import RETRY_NOT_QUEUED, BackgroundUnavailable, enqueue_bulk, job_is_live
+from ..locks import lock_row
 from ..progress.models import ACTIVE, Operation
 from ..progress.publisher import publish_operation
 from ..timeutil import utcnow
-from .actions import title
+from .actions import ACTIONS, title
+from .selection import Selection
 
 log = logging.getLogger(__name__)
 MAX_RECOVERIES = 5  # a worker dying this often on one operation points at the operation: stop and say so
@@ -33,6 +35,39 @@ def start_operation(user, action, params, selection, count):
         raise
     publish_operation(operation)
     return operation
+
+
+class UndoRefused(ValueError):
+    """An operation that cannot be undone (any more); the message is for the user."""
+
+
+def undo_operation(operation, user):
+    """Undo a finished bulk action that has an undo (a trash: restore exactly the files it moved, those
+    still in the trash), once. Returns the new operation."""
+    lock_row(Operation, operation.id)  # two presses of Undo start one restore
+    db.session.refresh(operation)
+    action = ACTIONS.get(operation.details.get("action"))
+    if operation.kind != "bulk" or operation.status != "succeeded" or action is None or not action.undo:
+        raise UndoRefused("Only a finished move to the trash can be undone.")
+    if operation.details.get("undone_by"):
+        raise UndoRefused("This was undone already.")
+    undo = ACTIONS[action.undo]
+    selection = Selection.changed_by(operation, undo.scope)
+    count = selection.count(user)
+    if not count:
+        raise UndoRefused("None of those files is in the trash any more.")
+    operation.details = {**operation.details, "undone_by": "pending"}
+    db.session.commit()  # start_operation commits its own row; this one is marked first
+    try:
+        undoing = start_operation(user, undo, {"links": False}, selection, count)
+    except BackgroundUnavailable:
+        operation.details = {key: value for key, value in operation.details.items() if key != "undone_by"}
+        db.session.commit()
+        raise
+    operation.details = {**operation.details, "undone_by": undoing.id}
+    db.session.commit()
+    publish_operation(operation)
+    return undoing
 
 
 def cancel_operation(operation):

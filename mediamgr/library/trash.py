@@ -17,11 +17,13 @@ from ..history import record_each, record_events
 from ..locks import lock_rows
 from ..storage import get_storage
 from ..storage.base import StorageError
-from .batch import Outcome
+from .batch import IN_TRASH, NOT_IN_TRASH, Outcome
 from .models import MediaFile, PendingDeletion, media_tags
 
 log = logging.getLogger(__name__)
 DELETE_BATCH = 1000  # keys per storage request: S3 DeleteObjects takes up to 1,000
+ALREADY_TRASHED = "It was already in the trash."
+ALREADY_RESTORED = "It is not in the trash (restored already)."
 
 
 def trash_files(batch, actor=None, unlink=False):
@@ -29,9 +31,10 @@ def trash_files(batch, actor=None, unlink=False):
     used (`in_use`), unless `unlink` ("Remove from courses and move to trash"): then its links are
     noted, for a restore to put back, and removed. The UPDATE itself also says "unused", so a link
     committed meanwhile keeps its file."""
-    live = [row for row in batch.rows.values() if row.deleted_at is None]
+    live, failures = batch.in_library()
     lock_rows(MediaFile, [row.id for row in live])  # no one links them while we look
-    outcome = Outcome(failures=batch.gone())
+    outcome = Outcome(failures={media_id: ALREADY_TRASHED if reason == IN_TRASH else reason
+                                for media_id, reason in failures.items()})
     used = places([row.id for row in live])
     if unlink:
         for media_id in used:
@@ -56,7 +59,8 @@ def restore_files(batch, actor=None, links=False):
     """Back to the library from the trash; with `links` ("Restore course links too") the links that
     moving them to the trash removed go back into their chapters (see courses.service.restore_links)."""
     trashed, failures = batch.in_trash()
-    outcome = Outcome(failures=failures, changed=[row.id for row in trashed])
+    outcome = Outcome(failures={media_id: ALREADY_RESTORED if reason == NOT_IN_TRASH else reason
+                                for media_id, reason in failures.items()}, changed=[row.id for row in trashed])
     if trashed:
         status = sa.case((MediaFile.ready_at.is_not(None), "ready"),
                          (MediaFile.failure_reason.is_not(None), "failed"), else_="processing")

@@ -3,7 +3,7 @@ Cancel, and the files an operation could not handle."""
 from flask import abort, make_response, render_template
 from flask_login import current_user, login_required
 
-from ..bulk.service import cancel_operation, retry_operation
+from ..bulk.service import UndoRefused, cancel_operation, retry_operation, undo_operation
 from ..extensions import db
 from ..htmx import trigger
 from ..jobs.queues import BackgroundUnavailable
@@ -65,6 +65,22 @@ def cancel(operation_id):
     if not cancel_operation(operation):
         abort(409, "This operation has already finished.")
     return _row(operation)
+
+
+@bp.post("/operations/<int:operation_id>/undo")
+@login_required
+def undo(operation_id):
+    """Undo a finished bulk trash: a bulk restore of exactly the files it moved; answers with both rows."""
+    operation = get_owned_or_404(Operation, operation_id)
+    try:
+        undoing = undo_operation(operation, current_user)
+    except UndoRefused as refusal:
+        abort(409, str(refusal))
+    except BackgroundUnavailable as refusal:
+        abort(503, str(refusal))
+    states = latest_states([operation, undoing])
+    return trigger(make_response(render_events([states[operation.id], states[undoing.id]], catchup=True)),
+                   "bulk-started")
 
 
 @bp.get("/operations/<int:operation_id>/failures")

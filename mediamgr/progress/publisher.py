@@ -33,7 +33,9 @@ def operation_event(operation, **overrides):
              "status": operation.status, "stage": operation.stage, "total": operation.total,
              "processed": operation.processed, "failed": operation.failed, "error": operation.error,
              "media_id": operation.media_id, "current": operation.current_item,
-             "cancel_requested": operation.cancel_requested}
+             "cancel_requested": operation.cancel_requested,
+             # bulk work: which action (a finished trash offers Undo) and whether it was undone
+             "action": (operation.details or {}).get("action"), "undone": bool((operation.details or {}).get("undone_by"))}
     event.update(overrides)
     return event
 

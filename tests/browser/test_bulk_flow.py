@@ -89,3 +89,26 @@ def test_bulk_trash_of_ticked_files_refreshes_the_grid(page, live_server):
     expect(dialog).to_contain_text("cannot be undone")
     dialog.get_by_role("button", name="Delete 1 file permanently").click()
     expect(page.locator(".trash-row")).to_have_count(1, timeout=30_000)
+
+
+def test_a_bulk_trash_of_many_asks_first_and_undo_brings_them_back(page, live_server):
+    log_in(page, seeded_instructor(live_server))
+    expect(page.locator(".results-summary")).to_contain_text(f"{MATCHING + 10} files")
+    chosen = [cards(page).nth(index).get_attribute("data-media-id") for index in range(7)]
+    page.locator(f"[data-media-id='{chosen[0]}'] input.select-box").check()
+    page.locator(f"[data-media-id='{chosen[-1]}'] input.select-box").click(modifiers=["Shift"])
+    expect(bulk_bar(page).locator("#bulk-count")).to_have_text("7 selected")
+    bulk_bar(page).get_by_role("button", name="Move to trash").click()
+    dialog = page.get_by_role("dialog", name="Move 7 files to the trash?")
+    expect(dialog).to_contain_text("kB in all")
+    screenshot(page, "bulk-trash-confirm")
+    dialog.get_by_role("button", name="Move 7 files to the trash").click()
+    expect(page.locator(".results-summary")).to_contain_text(f"{MATCHING + 3} files", timeout=30_000)
+    row = page.locator("#operation-list > li[data-kind='bulk']").first
+    expect(row).to_contain_text("Done: 7 of 7 files")
+    row.get_by_role("button", name=re.compile("^Undo")).click()
+    expect(page.locator("#operation-list > li[data-kind='bulk']").first).to_contain_text("Restore 7 files from the trash")
+    expect(page.locator(".results-summary")).to_contain_text(f"{MATCHING + 10} files", timeout=30_000)
+    for media_id in chosen:
+        expect(page.locator(f"[data-media-id='{media_id}']")).to_have_count(1)
+    expect(page.get_by_role("button", name=re.compile("^Undo"))).to_have_count(0)

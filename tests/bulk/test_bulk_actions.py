@@ -27,7 +27,8 @@ def events(media_id, action):
 
 
 def bulk(browser, action, ids=(), all_matching=False, scope="library", **fields):
-    data = {"action": action, "scope": scope, **fields}
+    """Start a bulk action, already confirmed (tests of the confirmation are in test_bulk_feedback)."""
+    data = {"action": action, "scope": scope, "confirmed": "1", **fields}
     if all_matching:
         data["all"] = "1"
     else:

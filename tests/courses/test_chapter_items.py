@@ -1,25 +1,16 @@
 """Chapter items: linking library files, reordering (whole order, up/down), moving between
 chapters, renaming, removing; ordering stays unique; nobody links or touches what is not theirs."""
-import pytest
 import re
 
+import pytest
 import sqlalchemy as sa
 
-from factories import make_files
-from mediamgr.courses.models import Chapter, ChapterItem
+from factories import course_with_chapters, link, make_files
+from mediamgr.courses.models import ChapterItem
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
 
 pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
-
-
-def course_with_chapters(browser, *titles):
-    answer = browser.post("/courses", {"title": "Algorithms"})
-    course_id = int(re.search(r"/courses/(\d+)/edit", answer.headers["HX-Redirect"]).group(1))
-    for title in titles:
-        browser.post(f"/courses/{course_id}/chapters", {"title": title})
-    return course_id, list(db.session.scalars(sa.select(Chapter.id).where(Chapter.course_id == course_id)
-                                              .order_by(Chapter.position)))
 
 
 def items_of(chapter_id):
@@ -32,10 +23,6 @@ def item_ids(chapter_id):
     db.session.expire_all()
     return list(db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter_id)
                                    .order_by(ChapterItem.position)))
-
-
-def link(browser, chapter_id, media_ids):
-    return browser.post(f"/chapters/{chapter_id}/items", {"media": [str(i) for i in media_ids]})
 
 
 def test_linking_appends_in_the_order_chosen_with_the_files_names(ada):
@@ -137,7 +124,7 @@ def test_a_used_file_in_the_trash_is_not_deleted_permanently(ada, worker):
     db.session.commit()
     single = ada.post(f"/media/{media_id}/delete")
     assert single.status_code == 409 and "used in a course" in single.get_data(as_text=True)
-    ada.post("/media/bulk", {"action": "delete", "scope": "trash", "ids": [str(media_id)]})
+    ada.post("/media/bulk", {"action": "delete", "scope": "trash", "ids": [str(media_id)], "confirmed": "1"})
     worker()
     db.session.expire_all()
     assert db.session.get(MediaFile, media_id) is not None
