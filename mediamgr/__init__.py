@@ -1,5 +1,6 @@
 """mediamgr: the media library of an online-course platform."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -24,11 +25,21 @@ def create_app(config=None):
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # forms; the upload route raises its own limit
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
+        WTF_CSRF_CHECK_DEFAULT=False,  # auth.tokens checks it, except for requests signed with an API token
         SOCK_SERVER_OPTIONS={"ping_interval": 25},
     )
     app.config.update(config or {})
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_DAYS"])
+    if app.config["TRUSTED_PROXIES"]:  # behind that many proxies: their X-Forwarded-* say who and where
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     if not app.config["REDIS_URL"]:  # the embedded Redis that `make run` starts (mediamgr.runner)
         from . import embedded_redis
         app.config["REDIS_URL"] = embedded_redis.url_for(instance_path / "redis")
@@ -36,6 +47,9 @@ def create_app(config=None):
     from . import parsing
     parsing.init_app(app)  # before any rule is added
     _init_extensions(app)
+    from .auth import limits, tokens
+    app.before_request(tokens.authenticate_request)  # first: who is asking (a token, or the session's CSRF)
+    limits.init_app(app)
     _register_blueprints(app)
     from . import errors, security, templating
     errors.init_app(app)
@@ -61,8 +75,10 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from . import auth, bulk, courses, health, library, operations, progress, upload
-    from .auth import routes as _auth_routes  # noqa: F401  (each feature's routes attach to its blueprint)
+    from . import admin, auth, bulk, courses, health, library, operations, progress, upload
+    from .admin import routes as _admin_routes  # noqa: F401  (each feature's routes attach to its blueprint)
+    from .auth import account as _account_routes  # noqa: F401
+    from .auth import routes as _auth_routes  # noqa: F401
     from .bulk import routes as _bulk_routes  # noqa: F401
     from .courses import routes as _course_routes  # noqa: F401
     from .courses.routes import editor_urls
@@ -74,7 +90,8 @@ def _register_blueprints(app):
     from .upload import tus as _tus_routes  # noqa: F401
     from .upload.request import upload_limit_text
 
-    for blueprint in (auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp, upload.bp):
+    for blueprint in (admin.bp, auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
+                      upload.bp):
         app.register_blueprint(blueprint)
     app.add_template_global(thumbnail_url)
     app.add_template_global(card_urls)

@@ -41,8 +41,14 @@ def parse_bool(name, raw):
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def parse_count(name, raw):
+    if not raw.strip().isascii() or not raw.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 or more), got {raw!r}")
+    return int(raw)
+
+
 def parse_positive_int(name, raw):
-    if not raw.strip().isdigit() or int(raw) <= 0:
+    if not raw.strip().isascii() or not raw.strip().isdigit() or int(raw) <= 0:
         raise ConfigError(f"{name} must be a whole number greater than zero, got {raw!r}")
     return int(raw)
 
@@ -69,6 +75,37 @@ def _check_http_url(name, url):
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"{name} must be an http:// or https:// URL, got {url!r}")
     return url.rstrip("/")
+
+
+def parse_rate(name, raw):
+    """'10 per 15 minutes', '5/hour' (the limits library's notation)."""
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a rate such as '10 per 15 minutes', got {raw!r}") from None
+    return raw
+
+
+def _origin(name, url):
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path not in ("", "/"):
+        raise ConfigError(f"{name} must be an origin such as https://media.example.edu, got {url!r}")
+    return f"{parsed.scheme}://{parsed.netloc}".lower()
+
+
+def _origins(env):
+    """Where the app's pages are served from: PUBLIC_URL and ALLOWED_ORIGINS, else the address
+    `make run` binds (with localhost and 127.0.0.1 both)."""
+    public = _origin("PUBLIC_URL", env["PUBLIC_URL"].strip()) if env.get("PUBLIC_URL", "").strip() else None
+    extra = [_origin("ALLOWED_ORIGINS", part.strip()) for part in env.get("ALLOWED_ORIGINS", "").split(",") if part.strip()]
+    if public or extra:
+        return public, list(dict.fromkeys(([public] if public else []) + extra))
+    bind = env.get("BIND") or f"127.0.0.1:{env.get('PORT', '5000')}"
+    host, _, port = bind.rpartition(":")
+    hosts = ["127.0.0.1", "localhost"] if host in ("127.0.0.1", "localhost", "0.0.0.0", "") else [host]
+    return None, [f"http://{name}:{port}" for name in hosts]
 
 
 def _secret_key(instance_path):
@@ -124,8 +161,20 @@ def load_config(instance_path, env=None):
         "RESUMABLE_CHUNK_BYTES": parse_size("RESUMABLE_CHUNK_BYTES", env.get("RESUMABLE_CHUNK_BYTES", str(64 * MiB))),
         "UPLOAD_EXPIRY_HOURS": parse_positive_int("UPLOAD_EXPIRY_HOURS", env.get("UPLOAD_EXPIRY_HOURS", "24")),
         "REGISTRATION_OPEN": parse_bool("REGISTRATION_OPEN", env.get("REGISTRATION_OPEN", "true")),
+        "REMEMBER_DAYS": parse_positive_int("REMEMBER_DAYS", env.get("REMEMBER_DAYS", "30")),
+        "SESSION_IDLE_HOURS": parse_positive_int("SESSION_IDLE_HOURS", env.get("SESSION_IDLE_HOURS", "12")),
+        "RATE_LIMIT_LOGIN_ACCOUNT": parse_rate("RATE_LIMIT_LOGIN_ACCOUNT",
+                                               env.get("RATE_LIMIT_LOGIN_ACCOUNT", "10 per 15 minutes")),
+        "RATE_LIMIT_LOGIN_IP": parse_rate("RATE_LIMIT_LOGIN_IP", env.get("RATE_LIMIT_LOGIN_IP", "30 per 15 minutes")),
+        "RATE_LIMIT_REGISTER": parse_rate("RATE_LIMIT_REGISTER", env.get("RATE_LIMIT_REGISTER", "10 per hour")),
+        "RATE_LIMIT_PASSWORD": parse_rate("RATE_LIMIT_PASSWORD", env.get("RATE_LIMIT_PASSWORD", "5 per 15 minutes")),
+        "TRUSTED_PROXIES": parse_count("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0")),
         "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance_path),
     }
+    config["PUBLIC_URL"], config["APP_ORIGINS"] = _origins(env)
+    https = (config["PUBLIC_URL"] or "").startswith("https://")
+    config["PREFERRED_URL_SCHEME"] = "https" if https else "http"
+    config["SESSION_COOKIE_SECURE"] = parse_bool("SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE", str(https)))
     if config["STORAGE_BACKEND"] == "s3":
         config.update(_s3_settings(env))
     elif config["STORAGE_BACKEND"] != "local":

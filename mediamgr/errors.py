@@ -30,6 +30,8 @@ def _describe(error):
 
 
 def handle_http_error(error):
+    if error.response is not None:  # the view made its own answer (a rate limit's page, say)
+        return error.response
     message = _describe(error)
     if _wants_text():
         return message, error.code, {"Content-Type": "text/plain; charset=utf-8"}

@@ -14,3 +14,18 @@ graceful_timeout = 10
 keepalive = 5
 control_socket_disable = True  # one shared ~/.gunicorn socket would clash between instances
 accesslog = "-" if os.environ.get("ACCESS_LOG", "").lower() in ("1", "true", "yes") else None
+
+
+def _without_server_banner():
+    """gunicorn names itself in a Server header on every answer; say nothing about the software."""
+    from gunicorn.http import wsgi
+
+    default_headers = wsgi.Response.default_headers
+
+    def headers_without_server(self):
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    wsgi.Response.default_headers = headers_without_server
+
+
+_without_server_banner()

@@ -15,6 +15,12 @@ def sees_everyone(user=None):
     return (user or current_user).is_admin
 
 
+def admins_only():
+    """404 for anyone but an admin: an admin page does not exist for the others."""
+    if not (current_user.is_authenticated and sees_everyone()):
+        abort(404)
+
+
 def scoped(query, owner_column, user=None):
     """`query` limited to the rows whose `owner_column` is `user`'s, or not at all for an admin.
     For queries that reach the owner through a join (a chapter through its course)."""

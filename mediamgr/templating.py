@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 from functools import partial
 
 import humanize
+from ua_parser import parse as parse_user_agent
 
 from .library.queries import COUNT_LIMIT
 from .upload.names import split_extension
@@ -44,6 +45,16 @@ def iso_time(moment):
     return moment.replace(tzinfo=timezone.utc).isoformat(timespec="seconds") if moment else ""
 
 
+def browser_name(user_agent):
+    """'Chrome on Linux', 'Mobile Safari on iOS' for a session's User-Agent; 'Unknown browser' else."""
+    parsed = parse_user_agent(user_agent or "")
+    browser = parsed.user_agent.family if parsed.user_agent and parsed.user_agent.family != "Other" else None
+    system = parsed.os.family if parsed.os and parsed.os.family != "Other" else None
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
+
 def full_time(moment):
     return moment.strftime("%-d %B %Y, %H:%M UTC") if moment else ""
 
@@ -76,7 +87,7 @@ def stage_percent(event):
 def init_app(app):
     app.jinja_env.filters.update(split_name=split_extension, file_count=partial(file_count, limit=COUNT_LIMIT),
                                  file_count_exact=partial(file_count, limit=float('inf')), human_size=human_size, human_when=human_when, iso_time=iso_time,
-                                 full_time=full_time, human_duration=human_duration, stage_percent=stage_percent,
+                                 full_time=full_time, browser_name=browser_name, human_duration=human_duration, stage_percent=stage_percent,
                                  intcomma=humanize.intcomma)
     app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, KIND_ICONS=KIND_ICONS, STATUS_LABELS=STATUS_LABELS,
                                  STAGE_LABELS=STAGE_LABELS, WEB_IMAGE_TYPES=WEB_IMAGE_TYPES)

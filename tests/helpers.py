@@ -1,13 +1,16 @@
 """Helpers shared by the tests: configuration, a logged-in test browser, and running queued jobs."""
 import contextvars
 import re
+import threading
 import uuid
 
 from flask import has_app_context
 from flask.globals import _cv_app
 from rq import SimpleWorker
+from werkzeug.serving import make_server
 
 from mediamgr.auth.models import User
+from mediamgr.auth.sessions import start_session
 from mediamgr.extensions import db, redis_connection
 from mediamgr.jobs.queues import ALL_QUEUES, get_queue
 
@@ -76,8 +79,9 @@ class Browser:
 
     def sign_in(self, email):
         """Signed in without the form (tests of other things need not check a password each time):
-        the session holds what flask-login's login_user would put there."""
+        a session row, and the cookie holding what flask-login's login_user would put there."""
         user = db.session.scalar(db.select(User).where(User.email == email))
+        start_session(user)
         with self.client.raw.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
@@ -114,3 +118,17 @@ def run_jobs(app):
             SimpleWorker(queues, connection=redis_connection.client).work(burst=True)
 
     isolated(work)
+
+
+class LiveApp:
+    """The app behind a real HTTP server (werkzeug's, threaded) on a free port."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join()

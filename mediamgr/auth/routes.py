@@ -1,18 +1,21 @@
-"""Log in, log out and register."""
+"""Log in, log out and register; every one of them rate-limited and ending in a fresh session."""
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from . import bp
+from .accounts import (AccountRefused, check_new_email, check_new_password, clean_display_name, normalize_email,
+                       verify_login)
 from .forms import LoginForm, RegisterForm
+from .limits import login_limits, register_limit, wait_text
 from .models import User
+from .sessions import end_session, load_session_user, start_session
+from .tokens import bearer_token
 
-
-@login_manager.user_loader
-def load_user(user_id):
-    return db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+login_manager.user_loader(lambda user_id: None if bearer_token() is not None else load_session_user(user_id))
 
 
 def _safe_next(target):
@@ -23,46 +26,86 @@ def _safe_next(target):
     return url_for("library.index")
 
 
+def sign_in(user, remember=False):
+    """A new session for `user`: the old session's contents (and its CSRF token) go, so nothing from
+    before the login carries over (no session fixation)."""
+    session.clear()
+    start_session(user, remember=remember)
+    login_user(user, remember=remember, duration=timedelta(days=current_app.config["REMEMBER_DAYS"]))
+
+
+def _login_page(form, status):
+    return make_response(render_template("auth/login.html", form=form), status)
+
+
+def _too_many_logins():
+    form = LoginForm(formdata=None, email=request.form.get("email", "")[:254])
+    form.password.errors = [wait_text()]
+    return _login_page(form, 429)
+
+
+def _too_many_signups():
+    form = RegisterForm(formdata=None)
+    form.email.errors = [wait_text()]
+    return make_response(render_template("auth/register.html", form=form), 429)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits(on_breach=lambda _limit: _too_many_logins())
 def login():
-    """The login form; a wrong email or password says so without telling which."""
+    """The login form; a wrong email or password says so without telling which, in the same time."""
     if current_user.is_authenticated:
         return redirect(url_for("library.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).where(User.email == form.email.data.strip().lower()))
-        if user and user.check_password(form.password.data):
-            login_user(user, remember=True)
+        user = verify_login(form.email.data, form.password.data)
+        if user is not None:
+            sign_in(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append("That email and password do not match an account.")
-    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+    return _login_page(form, 422 if form.errors else 200)
+
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the session."""
+    """End this session: its cookies (any copy of them) sign nobody in any more."""
+    end_session(current_user)
     logout_user()
+    session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_limit(on_breach=lambda _limit: _too_many_signups())
 def register():
     """Sign up as an instructor (when REGISTRATION_OPEN)."""
     if not current_app.config["REGISTRATION_OPEN"]:
         abort(404)
     form = RegisterForm()
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        if db.session.scalar(db.select(User.id).where(User.email == email)):
-            form.email.errors.append("An account with this email already exists. Log in instead.")
-        else:
-            user = User(email=email, display_name=form.display_name.data.strip(), role="instructor")
+        email = normalize_email(form.email.data)
+        try:
+            name = clean_display_name(form.display_name.data)
+        except AccountRefused as refusal:
+            form.display_name.errors.append(str(refusal))
+        try:
+            check_new_email(email)
+        except AccountRefused as refusal:
+            form.email.errors.append(str(refusal))
+        try:
+            check_new_password(form.password.data, email, form.display_name.data)
+        except AccountRefused as refusal:
+            form.password.errors.append(str(refusal))
+        if not form.errors:
+            user = User(email=email, display_name=name, role="instructor")
             user.set_password(form.password.data)
             db.session.add(user)
             db.session.commit()
-            login_user(user)
+            sign_in(user)
             flash("Welcome! Your library is ready for your first upload.", "success")
             return redirect(url_for("library.index"))
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
+

@@ -19,6 +19,7 @@ from ..storage import get_storage, thumbnail_key
 from ..storage.base import StorageError
 from ..timeutil import utcnow
 from . import with_app_context
+from .previews import store_document_pages
 from .probe import MediaUnreadable, probe_media
 from .thumbnails import make_thumbnail, save_thumbnail
 
@@ -46,6 +47,7 @@ def process_upload(operation_id):
             _transfer(operation, media, local_path, reporter)
             _probe(operation, media, local_path, reporter)
             _thumbnail(operation, media, local_path, reporter)
+            _document_pages(media, local_path)
     except StorageError as error:
         if error.transient and _will_retry():
             _note_retry(operation, reporter, f"Storage did not answer ({error}); trying again.")
@@ -113,6 +115,7 @@ def _probe(operation, media, local_path, reporter):
     media.duration_seconds = facts.duration_seconds
     media.width, media.height = facts.width, facts.height
     media.video_codec, media.audio_codec = facts.video_codec, facts.audio_codec
+    media.page_count = facts.pages
     operation.stage = "thumbnail"
     db.session.commit()
     reporter.sync(operation)
@@ -135,6 +138,16 @@ def _thumbnail(operation, media, local_path, reporter):
         get_storage().put_file(key, path, "image/webp")
     media.thumbnail_key = key
     db.session.commit()
+
+
+def _document_pages(media, local_path):
+    try:
+        store_document_pages(media, local_path)
+    except StorageError:
+        raise
+    except Exception:  # like a thumbnail: the file is usable without page images (the details say so)
+        db.session.rollback()
+        log.exception("no page images for media %s", media.id)
 
 
 def _mark_ready(operation, media):

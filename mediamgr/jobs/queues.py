@@ -64,6 +64,20 @@ def enqueue_bulk(operation, message=BULK_NOT_STARTED):
         raise BackgroundUnavailable(message) from error
 
 
+def enqueue_document_pages(media_id):
+    """Queue the page images of a stored PDF that has none (uploaded before they were made), once an
+    hour at most; False when Redis cannot take it (the details say the preview is not ready)."""
+    try:
+        if not redis_connection.client.set(f"{current_app.config['REDIS_NAMESPACE']}:pages-queued:{media_id}", 1,
+                                           nx=True, ex=3600):
+            return True
+        get_queue(UPLOADS).enqueue("mediamgr.jobs.previews.make_document_pages", media_id, job_timeout=600,
+                                   result_ttl=600, failure_ttl=86400, description=f"page images of media {media_id}")
+    except redis.RedisError:
+        return False
+    return True
+
+
 def job_is_live(job_id):
     """Whether RQ still has the job waiting or running (True when Redis cannot tell)."""
     try:

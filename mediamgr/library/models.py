@@ -51,6 +51,7 @@ class MediaFile(db.Model):
     duration_seconds = db.Column(db.Float)
     width = db.Column(db.Integer)
     height = db.Column(db.Integer)
+    page_count = db.Column(db.Integer)  # documents that have pages (PDF)
     video_codec = db.Column(db.String(32))
     audio_codec = db.Column(db.String(32))
     category = db.Column(db.String(64), nullable=False, default="")
@@ -154,3 +155,23 @@ class PendingDeletion(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     storage_key = db.Column(db.String(512), nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class Rendition(db.Model):
+    """An image made from a file for showing it: a PDF's pages (spec "page-1", …). Unique per
+    (file, spec); stored content-addressed like the file, so identical files share them, and removed
+    through pending_deletions with the file."""
+
+    __tablename__ = "media_renditions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    media_id = db.Column(db.Integer, db.ForeignKey("media_files.id", ondelete="CASCADE"), nullable=False)
+    spec = db.Column(db.String(32), nullable=False)
+    storage_key = db.Column(db.String(512), nullable=False)
+    width = db.Column(db.Integer, nullable=False)
+    height = db.Column(db.Integer, nullable=False)
+    size_bytes = db.Column(db.BigInteger, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("media_id", "spec", name="uq_media_renditions_media_spec"),
+                      db.Index("ix_media_renditions_storage_key", "storage_key"))

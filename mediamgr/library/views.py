@@ -1,17 +1,19 @@
 """What the library's views render: the details context and the answers after an edit."""
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..courses.usage import places, removed_links, where_used_text
 from ..extensions import db
 from ..htmx import is_htmx, trigger
+from ..jobs.queues import enqueue_document_pages
 from ..scoping import sees_everyone
 from ..storage import get_storage
 from ..upload.names import split_extension
 from .forms import DetailsForm, RenameForm, TagForm
-from .models import MediaEvent
+from .models import MediaEvent, Rendition
 from .queries import category_suggestions
 
 HISTORY_LIMIT = 100
@@ -33,13 +35,27 @@ def card_urls():
 
 
 def media_urls(media):
-    """Signed, expiring URLs for a file's preview, download and thumbnail."""
+    """Signed, expiring URLs for a file's preview, download and thumbnail. A PDF is previewed by its
+    page images (`pages`), never opened inline: its own scripts must not run on the app's origin."""
     storage, ttl = get_storage(), current_app.config["SIGNED_URL_TTL"]
-    urls = {"thumbnail": thumbnail_url(media), "preview": None, "download": None}
+    urls = {"thumbnail": thumbnail_url(media), "preview": None, "download": None, "pages": []}
     if media.ready_at:
-        urls["preview"] = storage.signed_url(media.storage_key, media.name, media.mime_type, ttl=ttl)
         urls["download"] = storage.signed_url(media.storage_key, media.name, media.mime_type, "attachment", ttl)
+        if media.kind == "document":
+            urls["pages"] = [(page, storage.signed_url(page.storage_key, f"{page.spec}.webp", "image/webp", ttl=ttl))
+                             for page in document_pages(media)]
+            if media.mime_type == "application/pdf" and not urls["pages"]:
+                enqueue_document_pages(media.id)  # uploaded before page images were made
+        else:
+            urls["preview"] = storage.signed_url(media.storage_key, media.name, media.mime_type, ttl=ttl)
     return urls
+
+
+def document_pages(media):
+    """The stored page images of a document, in page order."""
+    rows = db.session.scalars(sa.select(Rendition).where(Rendition.media_id == media.id,
+                                                         Rendition.spec.like("page-%"))).all()
+    return sorted(rows, key=lambda row: int(row.spec.split("-", 1)[1]))
 
 
 def details_context(media, rename_form=None, details_form=None, tag_form=None):

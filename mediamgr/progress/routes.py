@@ -1,9 +1,8 @@
 """The progress websocket (the polling fallback is operations.active), and what the panel shows on a page load."""
 import json
-from urllib.parse import urlsplit
 
 import redis
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
@@ -21,11 +20,16 @@ def _guard_socket():
         return None
     if not current_user.is_authenticated:
         abort(401)
-    # Cookies do not separate ports, so the host name is what tells another site apart.
+    # The page's origin, exactly (scheme, host and port): the configured origins, or this server's own.
     origin = request.headers.get("Origin")
-    if origin and urlsplit(origin).hostname != urlsplit(f"//{request.host}").hostname:
+    if origin and origin.lower() not in allowed_origins():
         abort(403)
     return None
+
+
+def allowed_origins():
+    own = request.host_url.rstrip("/").lower()
+    return {own, *current_app.config["APP_ORIGINS"]}
 
 
 @sock.route("/ws/progress", bp=bp)

@@ -14,6 +14,11 @@ def thumbnail_key(owner_id, sha256):
     return f"users/{owner_id}/thumbs/{sha256}.webp"
 
 
+def rendition_key(owner_id, sha256, spec):
+    """An image made from the file (a PDF's page): shared by identical files, like the file itself."""
+    return f"users/{owner_id}/renditions/{sha256}/{spec}.webp"
+
+
 def init_app(app):
     if app.config["STORAGE_BACKEND"] == "s3":
         from .s3 import S3Storage

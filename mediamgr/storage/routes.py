@@ -18,6 +18,10 @@ def serve_signed_file(token):
     response = send_file(path, mimetype=payload["t"], conditional=True, etag=True,
                          as_attachment=payload["d"] == "attachment", download_name=payload["n"])
     response.headers["X-Content-Type-Options"] = "nosniff"
+    # Uploaded bytes never act on the app's origin: an HTML, SVG or PDF opened from here runs no
+    # script with the app's cookies, and other sites cannot embed it.
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-site" if current_app.config.get("CDN_BASE_URL") else "same-origin"
     response.cache_control.private = True
     response.cache_control.max_age = 300
     return response

@@ -10,6 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .base import Storage, StorageError, content_disposition
+from .signing import window_for
 
 MiB = 1024 * 1024
 # Measured against an S3 endpoint on this machine: 8 MiB parts on 10 threads moved a 512 MiB file
@@ -27,7 +28,8 @@ def _storage_error(error):
 
 
 class _PresignCache:
-    """Reuses a presigned URL while more than half its life is left, so thumbnails stay cacheable."""
+    """Reuses a presigned URL for a tenth of its life (signing.window_for), so thumbnails stay
+    cacheable and a URL handed out still has nine tenths of SIGNED_URL_TTL to live."""
 
     def __init__(self, size=20000):
         self._urls = OrderedDict()
@@ -38,7 +40,7 @@ class _PresignCache:
         now = time.monotonic()
         with self._lock:
             hit = self._urls.get(key)
-            if hit and hit[1] - now > ttl / 2:
+            if hit and hit[1] - now > ttl - window_for(ttl):
                 self._urls.move_to_end(key)
                 return hit[0]
         url = make()

@@ -1,21 +1,17 @@
 """Display names from user input: the stored key never comes from them, but they are shown,
 sorted and used as download names, so they are made safe and tidy here."""
 import re
-import unicodedata
+
+from ..text import visible_text
 
 MAX_NAME_LENGTH = 200
-# Bidi overrides and isolates can make "gpj.exe" read as "exe.jpg"; strip them with control characters.
-_INVISIBLE = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF}
 _EXTENSION = re.compile(r"^[a-z0-9]{1,5}$")
 
 
 def sanitize_filename(raw, fallback="untitled"):
     """A single-line file name without path parts, control or bidi characters, within MAX_NAME_LENGTH."""
-    text = unicodedata.normalize("NFC", raw or "")
-    text = re.split(r"[/\\]", text)[-1]
-    text = "".join(" " if ch in "\t\r\n" else ch for ch in text)
-    text = "".join(ch for ch in text if ord(ch) not in _INVISIBLE and unicodedata.category(ch) != "Cc")
-    text = re.sub(r"\s+", " ", text).strip().lstrip(".").strip()
+    text = re.split(r"[/\\]", raw or "")[-1]
+    text = visible_text(text).lstrip(".").strip()
     stem, ext = split_extension(text)
     stem = stem.rstrip()
     if not stem:

@@ -17,6 +17,9 @@ def live(sqlite_app, tmp_path):
     ensure_user("ada@example.com", PASSWORD, "Ada", "instructor")
     ensure_user("ben@example.com", PASSWORD, "Ben", "instructor")
     server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
+    # The page's origin, as PUBLIC_URL or ALLOWED_ORIGINS would name it (simple_websocket's client
+    # leaves the port out of its Host header, so the server's own origin cannot stand in).
+    sqlite_app.config["APP_ORIGINS"] = [f"http://127.0.0.1:{server.server_port}"]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield sqlite_app, f"127.0.0.1:{server.server_port}"
@@ -108,6 +111,11 @@ def test_strangers_and_other_origins_cannot_connect(live):
     session = session_for(host, "ada@example.com")
     with pytest.raises(simple_websocket.ConnectionError):
         connect(host, session, origin="http://evil.example")
+    port = int(host.rsplit(":", 1)[1])
+    for origin in (f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}", f"http://localhost:{port}"):
+        with pytest.raises(simple_websocket.ConnectionError):  # another port or scheme of the same host
+            connect(host, session, origin=origin)
+    connect(host, session).close()
 
 
 def test_polling_fallback_renders_the_same_fragments(live, samples):

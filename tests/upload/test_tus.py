@@ -4,7 +4,6 @@ interoperability with tuspy, a tus client no one here wrote."""
 import base64
 import hashlib
 import socket
-import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -12,9 +11,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 from tusclient import client as tus_client
-from werkzeug.serving import make_server
 
-from helpers import PASSWORD
+from helpers import PASSWORD, LiveApp
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
 from mediamgr.timeutil import utcnow
@@ -176,20 +174,6 @@ def test_unfinished_uploads_expire_and_are_swept(ada, samples):
 
 
 # ---- over real HTTP: tuspy, a dropped connection, a restarted web process -------------------------
-
-class LiveApp:
-    """The app behind a real HTTP server (werkzeug's, threaded) on a free port."""
-
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join()
-
 
 @pytest.fixture
 def live(app, users):
