@@ -88,6 +88,17 @@ def parse_rate(name, raw):
     return raw
 
 
+def _hash_method(raw):
+    """werkzeug's notation: 'scrypt' (n=2**15, r=8, p=1), 'scrypt:65536:8:1' or 'pbkdf2:sha256:600000'."""
+    from werkzeug.security import generate_password_hash
+
+    try:
+        generate_password_hash("check", method=raw)
+    except (ValueError, TypeError):
+        raise ConfigError(f"PASSWORD_HASH_METHOD must be a werkzeug hash method such as scrypt, got {raw!r}") from None
+    return raw
+
+
 def _origin(name, url):
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path not in ("", "/"):
@@ -169,6 +180,7 @@ def load_config(instance_path, env=None):
         "RATE_LIMIT_REGISTER": parse_rate("RATE_LIMIT_REGISTER", env.get("RATE_LIMIT_REGISTER", "10 per hour")),
         "RATE_LIMIT_PASSWORD": parse_rate("RATE_LIMIT_PASSWORD", env.get("RATE_LIMIT_PASSWORD", "5 per 15 minutes")),
         "TRUSTED_PROXIES": parse_count("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0")),
+        "PASSWORD_HASH_METHOD": _hash_method(env.get("PASSWORD_HASH_METHOD", "scrypt")),
         "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance_path),
     }
     config["PUBLIC_URL"], config["APP_ORIGINS"] = _origins(env)

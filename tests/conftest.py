@@ -14,7 +14,7 @@ from mediamgr import create_app, embedded_redis
 from mediamgr.auth.models import User
 from mediamgr.extensions import db
 
-from helpers import PASSWORD, TEST_USERS, Browser, base_config, run_jobs
+from helpers import PASSWORD, TEST_HASH_METHOD, TEST_USERS, Browser, base_config, run_jobs
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -49,7 +49,7 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def password_hash():
     """The test users' password hash, made once: one scrypt hash takes a tenth of a second."""
-    return generate_password_hash(PASSWORD)
+    return generate_password_hash(PASSWORD, method=TEST_HASH_METHOD)
 
 
 def _add_test_users(password_hash):

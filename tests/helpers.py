@@ -15,6 +15,7 @@ from mediamgr.extensions import db, redis_connection
 from mediamgr.jobs.queues import ALL_QUEUES, get_queue
 
 PASSWORD = "correct-horse-battery"
+TEST_HASH_METHOD = "scrypt:1024:8:1"  # a 32nd of the default cost: logins in tests take a millisecond, not 0.1 s
 TEST_USERS = (("ada@example.com", "instructor"), ("ben@example.com", "instructor"), ("root@example.com", "admin"))
 
 
@@ -29,6 +30,8 @@ def base_config(tmp_path, redis_url, database_uri):
         "STORAGE_BACKEND": "local",
         "STORAGE_ROOT": str(tmp_path / "storage"),
         "STAGING_DIR": str(tmp_path / "staging"),
+        "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+        "PROGRESS_MIN_INTERVAL": 0.01,  # a job's must-deliver events wait out this interval between them
     }
 
 

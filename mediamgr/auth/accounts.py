@@ -6,6 +6,7 @@ import secrets
 import unicodedata
 
 import sqlalchemy as sa
+from flask import current_app
 from confusable_homoglyphs import confusables
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -76,14 +77,15 @@ def check_new_email(email):
 
 
 @functools.cache
-def _dummy_hash():
-    """A hash made the same way as the users' (werkzeug's default), for emails without an account."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+def _dummy_hash(method):
+    """A hash made the same way as the users' (PASSWORD_HASH_METHOD), for emails without an account."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def verify_login(email, password):
     """The user whose email and password these are, else None, in the same time either way: an
     unknown email checks the password against a dummy hash of the same cost."""
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
-    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+    stored = user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    matches = check_password_hash(stored, password)
     return user if user is not None and matches else None

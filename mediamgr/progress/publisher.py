@@ -17,7 +17,7 @@ from .models import FINISHED
 
 log = logging.getLogger(__name__)
 STATE_TTL_SECONDS = 86400
-MIN_INTERVAL_SECONDS = 0.1  # at most 10 events per second per operation
+MIN_INTERVAL_SECONDS = 0.1  # at most 10 events per second per operation (PROGRESS_MIN_INTERVAL overrides)
 
 
 def channel_for(user_id, namespace=None):
@@ -92,13 +92,14 @@ class ProgressReporter:
         self._lock = threading.Lock()
         self._client = redis_connection.client
         self._namespace = current_app.config["REDIS_NAMESPACE"]
+        self._interval = current_app.config.get("PROGRESS_MIN_INTERVAL", MIN_INTERVAL_SECONDS)
 
     def sync(self, operation):
         self._state = operation_event(operation)
 
     def report(self, must_deliver=True, **overrides):
         with self._lock:
-            wait = self._last + MIN_INTERVAL_SECONDS - time.monotonic()
+            wait = self._last + self._interval - time.monotonic()
             if wait > 0:
                 if not must_deliver:
                     return False

@@ -21,7 +21,6 @@ def adas_file(ada, worker, samples):
     ("post", "/media/{id}/restore"), ("post", "/media/{id}/delete"), ("post", "/media/{id}/retry"),
     ("get", "/operations/{op}"), ("post", "/operations/{op}/retry"),
 ])
-@pytest.mark.both_databases
 def test_another_users_objects_answer_404(ben, adas_file, method, path):
     operation = db.session.scalars(db.select(Operation)).one()
     url = path.format(id=adas_file.id, op=operation.id)

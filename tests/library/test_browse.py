@@ -7,7 +7,6 @@ from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
 from mediamgr.library.queries import PAGE_SIZE
 
-pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
 
 
 def ids_in(html):
@@ -39,6 +38,7 @@ def test_library_page_shows_every_file_with_its_details(library):
         assert text in html
 
 
+@pytest.mark.both_databases  # search, filters and keyset paging are SQL the dialects differ in
 def test_search_matches_names_and_tags_case_insensitively(library):
     by_name = library.get("/media/grid?q=SYLLABUS", htmx=True)
     by_tag = library.get("/media/grid?q=campus", htmx=True)
@@ -47,6 +47,7 @@ def test_search_matches_names_and_tags_case_insensitively(library):
     assert by_name.headers["HX-Push-Url"] == "/media?q=SYLLABUS"
 
 
+@pytest.mark.both_databases  # search, filters and keyset paging are SQL the dialects differ in
 def test_type_filter_and_tag_filter(library):
     videos = ids_in(library.get("/media/grid?type=video", htmx=True).get_data(as_text=True))
     tagged = ids_in(library.get("/media/grid?tag=Week%201", htmx=True).get_data(as_text=True))
@@ -54,6 +55,7 @@ def test_type_filter_and_tag_filter(library):
     assert tagged == [media_named("campus photo.jpg").id]
 
 
+@pytest.mark.both_databases  # search, filters and keyset paging are SQL the dialects differ in
 def test_sorts(library):
     def names(sort):
         html = library.get(f"/media/grid?sort={sort}", htmx=True).get_data(as_text=True)
@@ -78,6 +80,7 @@ def test_filter_state_in_the_url_renders_the_full_page_without_javascript(librar
     assert '<option value="document" selected>' in html
 
 
+@pytest.mark.both_databases  # search, filters and keyset paging are SQL the dialects differ in
 def test_keyset_pages_cover_everything_once(ada, app):
     owner_id = db.session.scalar(db.text("SELECT id FROM users WHERE email = 'ada@example.com'"))
     for number in range(PAGE_SIZE * 2 + 5):
@@ -103,6 +106,7 @@ def test_empty_library_and_no_match_have_helpful_empty_states(ada):
 @pytest.mark.parametrize("query", ["type=spreadsheet", "sort=random", "view=3d", "cursor=%%%garbage",
                                    "cursor=WzEsMl0", "q=" + "x" * 5000, "tag=%00%01", "unknown=1&page=-4",
                                    "type=video&type=image", "q=%F0%9F%8E%A5"])
+@pytest.mark.both_databases  # search, filters and keyset paging are SQL the dialects differ in
 def test_unknown_or_malformed_query_parameters_never_fail(ada, query):
     for url in (f"/media?{query}", f"/media/grid?{query}", f"/media/trash?{query}"):
         response = ada.get(url, htmx="grid" in url)
@@ -118,6 +122,7 @@ def test_tag_suggestions_are_the_users_own(library, ben, worker, samples):
     assert "week 1" in suggestions and "secret ben tag" not in suggestions
 
 
+@pytest.mark.both_databases  # search, filters and keyset paging are SQL the dialects differ in
 def test_search_follows_renames_tags_and_deletes(library):
     photo = media_named("campus photo.jpg")
     library.post(f"/media/{photo.id}/rename", {"name": "quadrangle"})

@@ -135,6 +135,7 @@ def test_progress_events_are_throttled_to_ten_per_second(sqlite_app, monkeypatch
 
     sent = []
     monkeypatch.setattr(publisher, "_send", lambda client, namespace, user_id, event: sent.append(event))
+    monkeypatch.setitem(sqlite_app.config, "PROGRESS_MIN_INTERVAL", publisher.MIN_INTERVAL_SECONDS)  # the default
     reporter = publisher.ProgressReporter(Operation(id=1, owner_id=1, kind="upload", title="x", status="running",
                                                     stage="transferring", total=100, processed=0, failed=0))
     import time
