@@ -36,6 +36,10 @@ chromium:
 test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Unused imports and names, undefined names: the pyflakes rules.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check --select F mediamgr tests benchmarks
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 

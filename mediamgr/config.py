@@ -176,6 +176,8 @@ def load_config(instance_path, env=None):
         "SESSION_IDLE_HOURS": parse_positive_int("SESSION_IDLE_HOURS", env.get("SESSION_IDLE_HOURS", "12")),
         "RATE_LIMIT_LOGIN_ACCOUNT": parse_rate("RATE_LIMIT_LOGIN_ACCOUNT",
                                                env.get("RATE_LIMIT_LOGIN_ACCOUNT", "10 per 15 minutes")),
+        "RATE_LIMIT_LOGIN_ACCOUNT_ANYWHERE": parse_rate("RATE_LIMIT_LOGIN_ACCOUNT_ANYWHERE",
+                                                        env.get("RATE_LIMIT_LOGIN_ACCOUNT_ANYWHERE", "100 per hour")),
         "RATE_LIMIT_LOGIN_IP": parse_rate("RATE_LIMIT_LOGIN_IP", env.get("RATE_LIMIT_LOGIN_IP", "30 per 15 minutes")),
         "RATE_LIMIT_REGISTER": parse_rate("RATE_LIMIT_REGISTER", env.get("RATE_LIMIT_REGISTER", "10 per hour")),
         "RATE_LIMIT_PASSWORD": parse_rate("RATE_LIMIT_PASSWORD", env.get("RATE_LIMIT_PASSWORD", "5 per 15 minutes")),

@@ -36,7 +36,9 @@ def init_app(app):
     def _security_headers(response):
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", policy)
-            if current_user.is_authenticated:  # a signed-in page is nobody else's: not kept by any cache
+            # A signed-in page is nobody else's: no cache keeps it (unless the view said how it may be
+            # kept, like the thumbnail redirect that lets the browser reuse a signed URL for a while).
+            if current_user.is_authenticated and "Cache-Control" not in response.headers:
                 response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -135,3 +135,19 @@ class LiveApp:
     def stop(self):
         self.server.shutdown()
         self.thread.join()
+
+
+FORM_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def form_token(client, url="/login"):
+    """The CSRF token of the form on `url`."""
+    return FORM_TOKEN.search(client.get(url).get_data(as_text=True)).group(1)
+
+
+def log_in(client, email="ada@example.com", password=PASSWORD, remember=False, address="127.0.0.1"):
+    """POST the login form as a person would (from `address`); returns the response."""
+    data = {"email": email, "password": password, "csrf_token": form_token(client)}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address})

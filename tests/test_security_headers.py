@@ -13,8 +13,7 @@ from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile, Rendition
 from mediamgr.storage import signing
 
-from auth.conftest import log_in
-from helpers import IsolatedClient, base_config
+from helpers import IsolatedClient, base_config, log_in
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from flask_login import login_required
 
 from ..auth.models import User, UserSession
 from ..auth.sessions import end_all_sessions
+from ..auth.tokens import revoke_all_tokens
 from ..extensions import db
 from ..scoping import admins_only, first_or_404
 from ..timeutil import utcnow
@@ -28,9 +29,11 @@ def users():
 
 @bp.post("/users/<int:user_id>/sign-out")
 def sign_out_everywhere(user_id):
-    """End every session of the user, on every device (their API tokens are theirs to revoke)."""
+    """End every session of the user, on every device, and revoke their API tokens: what to do when an
+    account may be in someone else's hands."""
     user = first_or_404(sa.select(User).where(User.id == user_id))
     ended = end_all_sessions(user.id)
-    flash(f"{user.display_name} is signed out everywhere ({ended} session{'s' if ended != 1 else ''} ended).",
-          "success")
+    revoked = revoke_all_tokens(user.id)
+    flash(f"{user.display_name} is signed out everywhere ({ended} session{'s' if ended != 1 else ''} ended, "
+          f"{revoked} API token{'s' if revoked != 1 else ''} revoked).", "success")
     return redirect(url_for("admin.users"))

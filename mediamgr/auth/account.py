@@ -12,7 +12,7 @@ from .forms import PasswordForm, TokenForm
 from .limits import password_limit
 from .models import ApiToken
 from .sessions import end_other_sessions, sessions_of
-from .tokens import TokenRefused, create_token, hand_over_new_token, take_new_token, tokens_of
+from .tokens import TokenRefused, create_token, hand_over_new_token, revoke_all_tokens, take_new_token, tokens_of
 
 
 def _page(password_form=None, token_form=None, new_token=None, status=200):
@@ -47,8 +47,9 @@ def change_password():
             current_user.set_password(form.password.data)
             db.session.commit()
             ended = end_other_sessions(current_user)
-            flash("Password changed." + (f" Signed out of {ended} other session{'s' if ended != 1 else ''}."
-                                         if ended else ""), "success")
+            revoked = revoke_all_tokens(current_user.id) if form.revoke_tokens.data else 0
+            flash("Password changed." + (f" Signed out of {ended} other session{'s' if ended != 1 else ''}." if ended else "")
+                  + (f" {revoked} API token{'s' if revoked != 1 else ''} revoked." if revoked else ""), "success")
             return redirect(url_for("auth.account"))
     return _page(password_form=form, status=422)
 
@@ -64,19 +65,24 @@ def end_others():
 
 @bp.post("/account/tokens")
 @login_required
+@password_limit()
 def new_token():
-    """Make a token; the page shows it this once (it is stored only as its hash)."""
+    """Make a token, with the password (a stolen session alone cannot mint a lasting key); the page
+    shows it this once (it is stored only as its hash)."""
     form = TokenForm()
     if form.validate_on_submit():
-        try:
-            token, secret = create_token(current_user, form.name.data)
-        except TokenRefused as refusal:
-            form.name.errors.append(str(refusal))
+        if not current_user.check_password(form.password.data):
+            form.password.errors.append("That is not your password.")
         else:
-            made = hand_over_new_token(current_user, token, secret)
-            if made is None:  # Redis is down: show it in this answer (a reload would make another)
-                return _page(new_token=(token, secret), status=201)
-            return redirect(url_for("auth.account", made=made))
+            try:
+                token, secret = create_token(current_user, form.name.data)
+            except TokenRefused as refusal:
+                form.name.errors.append(str(refusal))
+            else:
+                made = hand_over_new_token(current_user, token, secret)
+                if made is None:  # Redis is down: show it in this answer (a reload would make another)
+                    return _page(new_token=(token, secret), status=201)
+                return redirect(url_for("auth.account", made=made))
     return _page(token_form=form, status=422)
 
 

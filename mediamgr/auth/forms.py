@@ -31,8 +31,12 @@ class PasswordForm(FlaskForm):
     password = PasswordField("New password", description=NEW_PASSWORD_HINT,
                              validators=[DataRequired("Choose a new password."), Length(max=MAX_PASSWORD_LENGTH)])
     confirm = PasswordField("Repeat the new password", validators=[EqualTo("password", "The passwords do not match.")])
+    revoke_tokens = BooleanField("Also revoke my API tokens (scripts using them stop working)", default=True)
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired("Give the token a name."),
+    # Its own ids: the account page also holds the password form, and ids must be unique on a page.
+    name = StringField("Token name", id="token-name", validators=[DataRequired("Give the token a name."),
                                                  Length(max=MAX_TOKEN_NAME_LENGTH)])
+    password = PasswordField("Your password", id="token-password", description="A token is a second key to your library: confirm it is you.",
+                             validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH)])

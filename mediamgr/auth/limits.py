@@ -1,9 +1,12 @@
 """Rate limits on everything that checks a password or makes an account (Flask-Limiter on the real
-Redis, so every web process counts together): failed logins per account and per address, sign-ups
-per address, password changes per user. A refusal says when to try again, with Retry-After.
+Redis, so every web process counts together): failed logins per account from one address, per
+account from everywhere (a looser limit: strangers elsewhere cannot lock a person out for long), and
+per address; sign-ups per address; wrong current passwords per user. A refusal says when to try
+again, with Retry-After.
 
-Only failures count (deduct_when): a person who types their password right is never slowed, and a
-limit once reached refuses the right password too, until its window moves on.
+Only failed checks count (deduct_when): a person who types their password right is never slowed,
+refused attempts do not keep a window full, and a limit once reached refuses the right password
+too, until its window moves on.
 """
 import math
 import time
@@ -41,12 +44,16 @@ def wait_text():
 
 
 def failed(response):
-    """Whether a password check failed (the form answered 422 or 429)."""
-    return response.status_code in (422, 429)
+    """Whether a password was checked and was wrong (the form answered 422)."""
+    return response.status_code == 422
 
 
 def account_key():
     return "account:" + normalize_email(request.form.get("email", ""))
+
+
+def account_address_key():
+    return f"account:{normalize_email(request.form.get('email', ''))}:from:{get_remote_address()}"
 
 
 def user_key():
@@ -64,9 +71,12 @@ def scope(name):
 
 
 def login_limits(on_breach):
-    """Failed logins per account and per address."""
+    """Failed logins per account from one address, per account from anywhere, and per address."""
     def decorate(view):
-        view = limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=account_key, methods=["POST"],
+        view = limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=account_address_key, methods=["POST"],
+                             deduct_when=failed, error_message=wait_text, on_breach=on_breach,
+                             scope=scope("login-account-address"))(view)
+        view = limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT_ANYWHERE"), key_func=account_key, methods=["POST"],
                              deduct_when=failed, error_message=wait_text, on_breach=on_breach,
                              scope=scope("login-account"))(view)
         return limiter.limit(setting("RATE_LIMIT_LOGIN_IP"), methods=["POST"], deduct_when=failed,

@@ -72,8 +72,8 @@ def login():
 def logout():
     """End this session: its cookies (any copy of them) sign nobody in any more."""
     end_session(current_user)
-    logout_user()
     session.clear()
+    logout_user()  # after clearing: it leaves the note that deletes the remember cookie
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 

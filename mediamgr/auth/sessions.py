@@ -59,6 +59,14 @@ def load_session_user(user_id):
     return user
 
 
+def session_is_live(user):
+    """Whether the session `user` was loaded from still exists (an open websocket asks now and then)."""
+    if not user.session_token:
+        return False
+    return db.session.scalar(sa.select(UserSession.id).where(UserSession.token_hash == token_digest(user.session_token),
+                                                             UserSession.expires_at > utcnow())) is not None
+
+
 def end_session(user):
     """End the session this request belongs to (logout)."""
     if user.session_token:

@@ -24,6 +24,8 @@ TOKEN_ENDPOINTS = {"upload.upload_files", "upload.tus_create", "upload.tus_patch
 READ_ONLY_ENDPOINTS = {"library.index", "library.grid", "library.details", "library.thumbnail", "library.trash_index",
                        "library.suggest_tags", "operations.active", "operations.show"}
 TOUCH_EVERY_SECONDS = 60
+TOKENS_DO_NOT_LINK = ("An API token uploads into the library; it cannot add files to a course. "
+                      "Link them from the course editor.")
 HANDOVER_SECONDS = 300
 
 
@@ -76,6 +78,14 @@ def take_new_token(user, nonce):
     token_id, _, secret = kept.decode().partition(":")
     token = db.session.scalar(owned_by(ApiToken, user.id).where(ApiToken.id == int(token_id)))
     return (token, secret) if token else None
+
+
+def revoke_all_tokens(user_id):
+    """Revoke every token of the user (with a password change, or an admin's sign-out everywhere)."""
+    revoked = db.session.execute(sa.delete(ApiToken).where(ApiToken.id.in_(
+        owned_by(ApiToken, user_id).with_only_columns(ApiToken.id)))).rowcount
+    db.session.commit()
+    return revoked
 
 
 def tokens_of(user):

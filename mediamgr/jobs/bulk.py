@@ -42,8 +42,8 @@ def run_bulk(operation_id):
 def bulk_job_failed(job, connection, exc_type, exc_value, traceback):
     """RQ's on_failure: an error stops the operation as Failed, with Retry to go on from the checkpoint.
     A job that had already been replaced (its worker died and another job took over) changes nothing."""
-    mark_failed(job.args[0], job.id, f"Stopped by an unexpected error ({exc_type.__name__}). "
-                                     "Press Retry to continue where it stopped.")
+    log.error("bulk operation %s stopped by %s: %s", job.args[0], exc_type.__name__, exc_value)
+    mark_failed(job.args[0], job.id, "Stopped by an unexpected error. Press Retry to continue where it stopped.")
 
 
 class BulkRun:

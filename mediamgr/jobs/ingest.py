@@ -26,6 +26,12 @@ from .thumbnails import make_thumbnail, save_thumbnail
 log = logging.getLogger(__name__)
 
 
+STORAGE_RETRYING = "Storage did not answer; trying again."
+STORAGE_FAILED = ("Could not store the file: the storage service did not take it. The upload is kept; "
+                  "press Retry in a moment.")
+STOPPED = "Processing stopped unexpectedly. Press Retry to try again."
+
+
 class UploadLost(Exception):
     """Neither the staging file nor a stored copy exists any more."""
 
@@ -49,13 +55,14 @@ def process_upload(operation_id):
             _thumbnail(operation, media, local_path, reporter)
             _document_pages(media, local_path)
     except StorageError as error:
+        log.warning("operation %s: storage failed: %s", operation_id, error)
         if error.transient and _will_retry():
-            _note_retry(operation, reporter, f"Storage did not answer ({error}); trying again.")
+            _note_retry(operation, reporter, STORAGE_RETRYING)
             raise
-        mark_upload_failed(operation_id, f"Could not store the file: {error}")
+        mark_upload_failed(operation_id, STORAGE_FAILED)
         return
-    except (MediaUnreadable, UploadLost) as error:
-        mark_upload_failed(operation_id, str(error))
+    except (MediaUnreadable, UploadLost) as error:  # the same bytes will never do: no Retry
+        mark_upload_failed(operation_id, str(error), retryable=False)
         return
     _mark_ready(operation, media)
     _remove_staging(operation)
@@ -189,8 +196,9 @@ def _remove_staging(operation):
         Path(staging).unlink(missing_ok=True)
 
 
-def mark_upload_failed(operation_id, reason):
-    """Mark the upload's file and operation Failed with a reason the user can act on."""
+def mark_upload_failed(operation_id, reason, retryable=True):
+    """Mark the upload's file and operation Failed with a reason the user can act on; a failure that
+    Retry cannot mend (`retryable` False: the bytes cannot be read) offers no Retry."""
     db.session.rollback()
     operation = db.session.get(Operation, operation_id)
     if operation is None or operation.is_finished:
@@ -202,6 +210,7 @@ def mark_upload_failed(operation_id, reason):
             media.status = "failed"
         record_event(media, "failed", f"Processing failed: {reason}", None, {"reason": reason})
     operation.stage = "failed"
+    operation.details = {**(operation.details or {}), "retryable": retryable}
     _finish(operation, "failed", error=reason)
 
 
@@ -210,4 +219,5 @@ def upload_job_failed(job, connection, exc_type, exc_value, traceback):
     """RQ's on_failure: an unexpected error, or the last retry, leaves the upload Failed, never stuck."""
     if job.should_retry:
         return
-    mark_upload_failed(job.args[0], f"Processing stopped unexpectedly ({exc_type.__name__}). Press Retry to try again.")
+    log.error("upload operation %s stopped by %s: %s", job.args[0], exc_type.__name__, exc_value)
+    mark_upload_failed(job.args[0], STOPPED)

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pypdfium2
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..library.models import MediaFile, Rendition
+from ..library.trash import schedule_deletion
 from ..storage import get_storage, rendition_key
 from . import with_app_context
 from .probe import is_pdf
@@ -35,31 +37,36 @@ def _page_scale(width_pt, height_pt):
 
 
 def render_pages(path, limit=PREVIEW_PAGES):
-    """(page count, [(page number, PIL image)]) for the first `limit` pages of the PDF at `path`."""
+    """(page count, a generator of (page number, PIL image)) for the first `limit` pages of the PDF at
+    `path`: one page in memory at a time."""
     pdf = pypdfium2.PdfDocument(str(path))
-    try:
-        images = []
-        for index in range(min(len(pdf), limit)):
-            page = pdf[index]
-            scale = _page_scale(*page.get_size())
-            if scale is None:
-                continue
-            images.append((index + 1, page.render(scale=scale).to_pil().convert("RGB")))
-        return len(pdf), images
-    finally:
-        pdf.close()
+    count = len(pdf)
+
+    def pages():
+        try:
+            for index in range(min(count, limit)):
+                page = pdf[index]
+                scale = _page_scale(*page.get_size())
+                if scale is not None:
+                    yield index + 1, page.render(scale=scale).to_pil().convert("RGB")
+        finally:
+            pdf.close()
+
+    return count, pages()
 
 
 def store_document_pages(media, local_path):
     """Render and store the page images of `media` (its bytes at `local_path`) that it lacks yet; the
-    page count goes on its row. Safe to run twice: pages already stored are kept."""
+    page count goes on its row. Safe to run twice: pages already stored are kept. A file deleted
+    meanwhile keeps no image behind (its key goes to pending_deletions)."""
     if media.kind != "document" or not is_pdf(local_path):
         return 0
-    have = set(db.session.scalars(sa.select(Rendition.spec).where(Rendition.media_id == media.id)))
+    media_id, owner_id, sha256 = media.id, media.owner_id, media.sha256
+    have = set(db.session.scalars(sa.select(Rendition.spec).where(Rendition.media_id == media_id)))
     pages, images = render_pages(local_path)
     media.page_count = pages
-    made = 0
     db.session.commit()  # hold no transaction open while the images are stored
+    made = 0
     with tempfile.TemporaryDirectory(prefix="mediamgr-pages-") as folder:
         for number, image in images:
             spec = page_spec(number)
@@ -67,11 +74,17 @@ def store_document_pages(media, local_path):
                 continue
             path = Path(folder) / f"{spec}.webp"
             image.save(path, "WEBP", quality=75, method=4)
-            key = rendition_key(media.owner_id, media.sha256, spec)
+            key = rendition_key(owner_id, sha256, spec)
             get_storage().put_file(key, path, "image/webp")
-            db.session.add(Rendition(media_id=media.id, spec=spec, storage_key=key, width=image.width,
+            db.session.add(Rendition(media_id=media_id, spec=spec, storage_key=key, width=image.width,
                                      height=image.height, size_bytes=path.stat().st_size))
-            db.session.commit()
+            try:
+                db.session.commit()
+            except IntegrityError:  # the file was deleted while its pages were made
+                db.session.rollback()
+                schedule_deletion([key])
+                db.session.commit()
+                return made
             made += 1
     return made
 

@@ -1,16 +1,26 @@
 """Reading what a stored file holds: duration, dimensions and codecs (PyAV for time-based media,
 Pillow for images, pdfium for PDFs)."""
+import logging
 from dataclasses import dataclass
 
 import av
 import pypdfium2
 from PIL import Image, ImageOps
 
+log = logging.getLogger(__name__)
 Image.MAX_IMAGE_PIXELS = 200_000_000  # larger is treated as a decompression bomb
 
 
 class MediaUnreadable(Exception):
-    """The file's content cannot be decoded; the message is for the user."""
+    """The file's content cannot be decoded; the message is for the user (what the decoder said goes
+    to the log, never to the page: it names server paths and error numbers)."""
+
+
+WHAT_IT_SHOULD_BE = {"video": "a video", "image": "an image", "audio": "an audio file", "document": "a document"}
+
+
+def unreadable(kind):
+    return MediaUnreadable(f"The {kind} could not be read: it is damaged or not {WHAT_IT_SHOULD_BE.get(kind, 'a file')}.")
 
 
 @dataclass
@@ -36,7 +46,8 @@ def probe_media(path, kind):
     except MediaUnreadable:
         raise
     except (av.FFmpegError, OSError, ValueError, Image.DecompressionBombError, pypdfium2.PdfiumError) as error:
-        raise MediaUnreadable(f"The {kind} could not be read ({error}). The file may be damaged.") from error
+        log.info("%s at %s could not be read: %s", kind, path, error)
+        raise unreadable(kind) from error
 
 
 def _probe_image(path):

@@ -10,7 +10,7 @@ from ..timeutil import utcnow
 from .models import MediaFile
 
 GONE = "This file no longer exists."
-IN_TRASH = "It is in the trash."
+IN_TRASH = "It is in the trash; restore it to edit it."
 NOT_IN_TRASH = "It is not in the trash, so it was kept."
 
 

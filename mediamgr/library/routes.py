@@ -142,6 +142,9 @@ def untag(media_id):
     media = get_owned_or_404(MediaFile, media_id)
     name = normalize_tag(request.form.get("tag", ""))
     outcome = remove_tags(FileBatch.of(media, current_user), [name] if name else [])
+    if outcome.failure_for(media.id):
+        db.session.rollback()
+        return after_edit(media, outcome.failure_for(media.id), 409)
     db.session.commit()
     removed = media.id in outcome.changed
     return after_edit(media, f"Removed tag “{name}”." if removed else "That tag was not on this file.")

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..extensions import db
 from ..history import record_event, record_events
 from ..upload.names import sanitize_filename
-from .batch import Outcome
+from .batch import IN_TRASH, Outcome
 from .models import MediaFile, Tag, media_tags, search_text_of
 
 MAX_TAG_LENGTH = 40
@@ -63,7 +63,9 @@ def clean_description(raw):
 # ---- one file at a time: its name and description ----------------------------------------------
 
 def rename_media(media, new_stem, actor):
-    """Rename, keeping the extension; the name is never empty."""
+    """Rename, keeping the extension; the name is never empty. A file in the trash is not edited."""
+    if media.in_trash:
+        raise EditRefused(IN_TRASH)
     extension = media.extension
     stem = sanitize_filename(new_stem, fallback="")
     if stem.lower().endswith(extension.lower()) and extension:
@@ -81,6 +83,8 @@ def rename_media(media, new_stem, actor):
 
 
 def set_description(media, raw, actor):
+    if media.in_trash:
+        raise EditRefused(IN_TRASH)
     description = clean_description(raw)
     if media.description == description:
         return False

@@ -44,8 +44,10 @@ def trash_files(batch, actor=None, unlink=False):
         outcome.failures.update({media_id: where_used_text(file_places) for media_id, file_places in used.items()})
     candidates = [row.id for row in live if unlink or row.id not in used]
     if candidates:
+        # The UPDATE checks again what it depends on: a file trashed or linked meanwhile is left alone.
         trashed = set(db.session.scalars(
-            sa.update(MediaFile).where(MediaFile.id.in_(candidates), MediaFile.usage_count == 0)
+            sa.update(MediaFile).where(MediaFile.id.in_(candidates), MediaFile.usage_count == 0,
+                                       MediaFile.deleted_at.is_(None))
             .values(deleted_at=batch.now, status="deleted", updated_at=batch.now).returning(MediaFile.id)
             .execution_options(synchronize_session=False)))
         outcome.failures.update({media_id: IN_USE for media_id in candidates if media_id not in trashed})
@@ -60,13 +62,16 @@ def restore_files(batch, actor=None, links=False):
     moving them to the trash removed go back into their chapters (see courses.service.restore_links)."""
     trashed, failures = batch.in_trash()
     outcome = Outcome(failures={media_id: ALREADY_RESTORED if reason == NOT_IN_TRASH else reason
-                                for media_id, reason in failures.items()}, changed=[row.id for row in trashed])
+                                for media_id, reason in failures.items()})
     if trashed:
+        lock_rows(MediaFile, [row.id for row in trashed])  # two Undos at once restore (and relink) once
         status = sa.case((MediaFile.ready_at.is_not(None), "ready"),
                          (MediaFile.failure_reason.is_not(None), "failed"), else_="processing")
-        db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(outcome.changed))
-                           .values(deleted_at=None, status=status, updated_at=batch.now)
-                           .execution_options(synchronize_session=False))
+        outcome.changed = sorted(db.session.scalars(
+            sa.update(MediaFile).where(MediaFile.id.in_([row.id for row in trashed]), MediaFile.deleted_at.is_not(None))
+            .values(deleted_at=None, status=status, updated_at=batch.now).returning(MediaFile.id)
+            .execution_options(synchronize_session=False)))
+        outcome.failures.update({row.id: ALREADY_RESTORED for row in trashed if row.id not in outcome.changed})
         record_events(outcome.changed, "restored", "Restored from trash", **batch.history())
         for media_id in removed_links(outcome.changed):
             restored, lost = restore_links(batch.rows[media_id], actor, put_back=links)

@@ -12,6 +12,7 @@ from ..jobs.queues import enqueue_document_pages
 from ..scoping import sees_everyone
 from ..storage import get_storage
 from ..upload.names import split_extension
+from ..upload.service import can_retry, latest_upload_operation
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaEvent, Rendition
 from .queries import category_suggestions
@@ -73,6 +74,7 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None):
         "details_form": details_form or DetailsForm(formdata=None, obj=media),
         "tag_form": tag_form or TagForm(formdata=None),
         "categories": category_suggestions(current_user),
+        "retryable": media.status == "failed" and can_retry(latest_upload_operation(media)),
     }
 
 

@@ -35,7 +35,9 @@ def operation_event(operation, **overrides):
              "media_id": operation.media_id, "current": operation.current_item,
              "cancel_requested": operation.cancel_requested,
              # bulk work: which action (a finished trash offers Undo) and whether it was undone
-             "action": (operation.details or {}).get("action"), "undone": bool((operation.details or {}).get("undone_by"))}
+             "action": (operation.details or {}).get("action"), "undone": bool((operation.details or {}).get("undone_by")),
+             # a failed upload whose bytes cannot be read offers no Retry
+             "retryable": (operation.details or {}).get("retryable", True)}
     event.update(overrides)
     return event
 

@@ -1,17 +1,20 @@
 """The progress websocket (the polling fallback is operations.active), and what the panel shows on a page load."""
 import json
+import time
 
 import redis
 from flask import abort, current_app, request
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
+from ..auth.sessions import session_is_live
 from ..extensions import db, redis_connection, sock
 from . import bp
 from .publisher import channel_for, latest_states
 from .views import recent_operations, render_events
 
 SOCKET_POLL_SECONDS = 1.0
+SESSION_CHECK_SECONDS = 30  # how long an open socket may outlive the end of its session
 
 @bp.before_app_request
 def _guard_socket():
@@ -36,14 +39,22 @@ def allowed_origins():
 def socket(ws):
     """Stream the user's progress events as HTML fragments; first, the state of their recent operations."""
     pubsub = redis_connection.client.pubsub(ignore_subscribe_messages=True)
+    user = current_user._get_current_object()
+    checked_at = time.monotonic()
     try:
-        pubsub.subscribe(channel_for(current_user.id))
+        pubsub.subscribe(channel_for(user.id))
         operations = recent_operations(current_user)
         snapshot = render_events(list(latest_states(operations).values()))
         db.session.close()
         if snapshot.strip():
             ws.send(snapshot)
         while ws.connected:
+            if time.monotonic() - checked_at > SESSION_CHECK_SECONDS:
+                if not session_is_live(user):  # logged out, or signed out everywhere: the socket ends too
+                    ws.close(reason=1008, message="signed out")
+                    break
+                db.session.close()
+                checked_at = time.monotonic()
             message = pubsub.get_message(timeout=SOCKET_POLL_SECONDS)
             if message and message["type"] == "message":
                 ws.send(render_events([json.loads(message["data"])]))

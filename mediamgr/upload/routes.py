@@ -5,6 +5,7 @@ from urllib.parse import unquote
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from ..auth.tokens import TOKENS_DO_NOT_LINK, signed_in_with_token
 from ..courses.service import own_chapter
 from ..extensions import db
 from ..scoping import owned_by
@@ -52,6 +53,8 @@ def _link_target(raw_chapter_id):
     read: another user's or an unknown chapter answers 404."""
     if not raw_chapter_id:
         return None
+    if signed_in_with_token():
+        abort(403, TOKENS_DO_NOT_LINK)
     chapter = own_chapter(raw_chapter_id)
     if chapter is None:
         abort(404, "That chapter does not exist (any more).")

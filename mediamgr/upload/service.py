@@ -62,12 +62,21 @@ def latest_upload_operation(media):
                              .order_by(Operation.id.desc()).limit(1))
 
 
+def can_retry(operation):
+    """Whether Retry can mend this failed upload (not when its bytes cannot be read)."""
+    return bool(operation) and (operation.details or {}).get("retryable", True)
+
+
 def retry_upload(operation):
     """Queue a failed upload's processing again; the staged (or already stored) bytes are reused."""
     media = operation.media if operation else None
     if operation is None or operation.kind != "upload" or operation.status != "failed" or media is None or media.in_trash:
         raise EditRefused("Only a failed upload of a file in the library can be retried.")
+    if not can_retry(operation):
+        raise EditRefused("Processing this file again would fail the same way: upload it again (a file that opens "
+                          "on your computer) instead.")
     operation.status, operation.stage, operation.error, operation.finished_at = "queued", "stored", None, None
+    operation.details = {key: value for key, value in (operation.details or {}).items() if key != "retryable"}
     media.status, media.failure_reason = "processing", None
     db.session.commit()
     publish_operation(operation)

@@ -19,6 +19,7 @@ from flask import Response, abort, current_app, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import ClientDisconnected
 
+from ..auth.tokens import TOKENS_DO_NOT_LINK, signed_in_with_token
 from ..courses.service import own_chapter
 from ..extensions import db
 from ..parsing import parse_count
@@ -108,6 +109,8 @@ def tus_create():
     metadata_header = request.headers.get("Upload-Metadata", "")[:4000]
     metadata = _parse_metadata(metadata_header)
     filename = sanitize_filename(metadata.get("filename") or metadata.get("name") or "", fallback="upload")
+    if metadata.get("chapter") and signed_in_with_token():
+        abort(_answer(403, TOKENS_DO_NOT_LINK))
     if metadata.get("chapter") and own_chapter(metadata["chapter"]) is None:
         abort(_answer(404, "That chapter does not exist (any more)."))
     upload = ResumableUpload(id=secrets.token_hex(16), owner_id=current_user.id, length=length, offset=0,

@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from mediamgr.auth.models import User
 from mediamgr.extensions import db
 
-from conftest import form_token
-from helpers import IsolatedClient
+from helpers import IsolatedClient, form_token
 
 
 def register(app, email, password, name="New Instructor"):

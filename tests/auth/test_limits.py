@@ -5,8 +5,7 @@ import re
 
 from mediamgr.auth import accounts
 
-from conftest import form_token, log_in
-from helpers import PASSWORD, IsolatedClient
+from helpers import PASSWORD, IsolatedClient, form_token, log_in
 
 
 def test_fifty_wrong_passwords_then_the_right_one_is_refused(app, users):
@@ -21,6 +20,13 @@ def test_fifty_wrong_passwords_then_the_right_one_is_refused(app, users):
     assert 'action="/login"' in body or "<form" in body  # the login page again, with the reason
     # Another account from another address is not held back by Ada's lock.
     assert log_in(IsolatedClient(app), email="ben@example.com", address="10.0.0.8").status_code == 302
+
+
+def test_strangers_elsewhere_cannot_lock_a_person_out(app, users):
+    attacker = IsolatedClient(app)
+    answers = [log_in(attacker, password=f"guess {n}", address="198.51.100.7").status_code for n in range(12)]
+    assert answers[-1] == 429
+    assert log_in(IsolatedClient(app), address="192.0.2.10").status_code == 302  # Ada, at home
 
 
 def test_one_address_trying_many_accounts_is_stopped(app, users):

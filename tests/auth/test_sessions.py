@@ -10,8 +10,7 @@ from mediamgr.auth.models import UserSession
 from mediamgr.extensions import db
 from mediamgr.timeutil import utcnow
 
-from conftest import form_token, log_in
-from helpers import PASSWORD, IsolatedClient
+from helpers import PASSWORD, IsolatedClient, form_token, log_in
 
 CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 

@@ -1,6 +1,7 @@
 """Personal access tokens: made on the account page (shown once, stored hashed), revoked there, and
 accepted as `Authorization: Bearer …` for uploads (plain and tus, no CSRF token, no cookie) and for
 reading the library, never for anything else. A script uploads a folder of lectures with tuspy."""
+import base64
 import re
 
 import pytest
@@ -13,13 +14,13 @@ from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
 
 from factories import make_files
-from helpers import LiveApp
+from helpers import PASSWORD, LiveApp
 
 TOKEN = re.compile(r'id="new-token-value" class="token-value" value="(mm_[^"]+)"')
 
 
 def make_token(browser, name="Lecture uploader"):
-    made = browser.post("/account/tokens", {"name": name}, htmx=False)
+    made = browser.post("/account/tokens", {"name": name, "password": PASSWORD}, htmx=False)
     assert made.status_code == 302, made.get_data(as_text=True)[:500]
     secret = TOKEN.search(browser.get(made.headers["Location"]).get_data(as_text=True)).group(1)
     assert secret not in browser.get(made.headers["Location"]).get_data(as_text=True)  # shown once
@@ -32,7 +33,7 @@ def bearer(token):
 
 def test_a_token_is_shown_once_stored_hashed_and_listed(ada, app):
     page = ada.get("/account").get_data(as_text=True)
-    assert '<label for="name">Token name</label>' in page and ">Create token</button>" in page
+    assert '<label for="token-name">Token name</label>' in page and ">Create token</button>" in page
     token = make_token(ada)
     row = db.session.scalars(sa.select(ApiToken)).one()
     assert token not in (row.token_hash, row.prefix) and len(row.token_hash) == 64 and token.startswith(row.prefix)
@@ -81,11 +82,44 @@ def test_revoked_unknown_and_other_peoples_tokens(ada, ben, app):
     assert revoked.status_code == 401 and "not valid" in revoked.get_data(as_text=True)
 
 
-def test_token_names_are_required_and_bounded(ada):
-    assert ada.post("/account/tokens", {"name": "  "}, htmx=False).status_code == 422
-    assert ada.post("/account/tokens", {"name": "x" * 81}, htmx=False).status_code == 422
-    assert ada.post("/account/tokens", {"name": "<script>alert(1)</script>"}, htmx=False).status_code == 302
+def test_a_token_needs_the_password_and_a_bounded_name(ada):
+    """A stolen session alone cannot mint a key that outlives it."""
+    wrong = ada.post("/account/tokens", {"name": "backdoor", "password": "not the password"}, htmx=False)
+    assert wrong.status_code == 422 and "not your password" in wrong.get_data(as_text=True)
+    assert ada.post("/account/tokens", {"name": "  ", "password": PASSWORD}, htmx=False).status_code == 422
+    assert ada.post("/account/tokens", {"name": "x" * 81, "password": PASSWORD}, htmx=False).status_code == 422
+    assert ada.post("/account/tokens", {"name": "<script>alert(1)</script>", "password": PASSWORD},
+                    htmx=False).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 1
     assert "<script>alert(1)</script>" not in ada.get("/account").get_data(as_text=True)
+
+
+def test_a_token_uploads_into_the_library_but_never_into_a_course(ada, app, samples):
+    from factories import course_with_chapters
+
+    token = make_token(ada)
+    _course, (chapter,) = course_with_chapters(ada, "Week 1")
+    client = app.test_client()
+    plain = client.post("/media/upload", data=samples.png_bytes(), headers={
+        **bearer(token), "X-Filename": "a.png", "X-Link-Chapter": str(chapter)})
+    tus = client.post("/uploads/", headers={**bearer(token), "Tus-Resumable": "1.0.0", "Upload-Length": "100",
+                                            "Upload-Metadata": "chapter " + base64.b64encode(str(chapter).encode()).decode()})
+    assert plain.status_code == 403 and tus.status_code == 403
+    assert "cannot add files to a course" in plain.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MediaFile)) == 0
+
+
+def test_a_password_change_and_an_admins_sign_out_revoke_tokens(ada, admin, app):
+    token = make_token(ada)
+    client = app.test_client()
+    assert client.get("/media/grid", headers=bearer(token)).status_code == 200
+    ada_id = db.session.scalar(sa.text("SELECT id FROM users WHERE email = 'ada@example.com'"))
+    admin.post(f"/admin/users/{ada_id}/sign-out", htmx=False)
+    assert client.get("/media/grid", headers=bearer(token)).status_code == 401
+    second = make_token(ada.sign_in("ada@example.com"), "Second")
+    ada.post("/account/password", {"current": PASSWORD, "password": "tulip harbour seventeen",
+                                   "confirm": "tulip harbour seventeen", "revoke_tokens": "y"}, htmx=False)
+    assert client.get("/media/grid", headers=bearer(second)).status_code == 401
 
 
 @pytest.fixture

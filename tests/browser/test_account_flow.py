@@ -4,7 +4,7 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from page_actions import log_in, screenshot
+from page_actions import PASSWORD, log_in, screenshot
 
 
 def test_make_a_token_use_it_from_a_script_and_revoke_it(page, live_server):
@@ -12,6 +12,7 @@ def test_make_a_token_use_it_from_a_script_and_revoke_it(page, live_server):
     page.get_by_role("link", name=re.compile(r"^Your account")).click()
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     page.get_by_label("Token name").fill("Lecture uploader")
+    page.get_by_label("Your password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create token").click()
     secret = page.get_by_label("Your new token").input_value()
     assert secret.startswith("mm_")

@@ -33,15 +33,17 @@ def start_worker(app, log_path):
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def kill_hard(process):
-    """SIGKILL the worker and its work horse (RQ starts the horse in a session of its own)."""
-    family = [process.pid] + [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
-    for pid in family:
+def family_of(process):
+    """The worker and its work horse (RQ starts the horse in a session of its own)."""
+    return [process.pid] + [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
+
+
+def signal_all(pids, signum):
+    for pid in pids:
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signum)
         except ProcessLookupError:
             pass
-    process.wait()
 
 
 def current(operation_id):
@@ -67,10 +69,16 @@ def test_a_worker_killed_mid_operation_is_replaced_and_every_file_is_tagged_once
     log_path = tmp_path / "workers.log"
 
     first = start_worker(app, log_path)
+    family = [first.pid]
     try:
+        wait_for(lambda: current(operation_id).processed > 0, 120, "the worker to start on the files", log_path)
+        family = family_of(first)  # the horse is at work now
         wait_for(lambda: current(operation_id).processed >= 1500, 120, "the first 1,500 files", log_path)
+        # Frozen at once, then killed: however long this test takes to look, the horse does no more batches.
+        signal_all(family, signal.SIGSTOP)
     finally:
-        kill_hard(first)
+        signal_all(family, signal.SIGKILL)
+        first.wait()
     killed_at = current(operation_id)
     assert killed_at.status == "running" and 1500 <= killed_at.processed < FILES
 

@@ -104,6 +104,21 @@ def test_trash_undo_and_restore(ada, video):
     assert actions(video.id)[-2:] == ["trashed", "restored"]
 
 
+def test_a_file_in_the_trash_is_read_only_until_restored(ada, video):
+    ada.post(f"/media/{video.id}/tags", {"tags": "week 1"})
+    ada.post(f"/media/{video.id}/trash")
+    html = ada.get(f"/media/{video.id}", htmx=True).get_data(as_text=True)
+    assert "Restore it to rename it" in html and ">Rename</button>" not in html and "Save details" not in html
+    for url, form in ((f"/media/{video.id}/rename", {"name": "other"}), (f"/media/{video.id}/tags", {"tags": "x"}),
+                      (f"/media/{video.id}/details", {"description": "x", "category": "y"})):
+        answer = ada.post(url, form)
+        assert answer.status_code == 422 and "restore it to edit it" in answer.get_data(as_text=True), url
+    untag = ada.post(f"/media/{video.id}/tags/remove", {"tag": "week 1"})
+    assert untag.status_code == 409 and "restore it to edit it" in untag.get_data(as_text=True)
+    db.session.refresh(video)
+    assert (video.name, video.tag_names, video.description) == ("Lecture 1.webm", ["week 1"], "")
+
+
 @pytest.mark.both_databases
 def test_permanent_delete_only_from_trash_and_removes_the_bytes_after_commit(ada, video):
     key, thumb, media_id = video.storage_key, video.thumbnail_key, video.id

@@ -168,3 +168,16 @@ def test_progress_can_be_reported_from_a_transfers_own_threads(sqlite_app):
     thread.join()
     assert errors == []
     assert publisher.latest_states([operation])[42]["processed"] == 50
+
+
+def test_an_open_socket_ends_when_its_session_does(live, monkeypatch):
+    from mediamgr.progress import routes
+
+    monkeypatch.setattr(routes, "SESSION_CHECK_SECONDS", 0.5)
+    _app, host = live
+    session = session_for(host, "ada@example.com")
+    ws = connect(host, session)
+    session.post(f"http://{host}/logout")
+    with pytest.raises(simple_websocket.ConnectionClosed):
+        for _ in range(10):
+            ws.receive(timeout=1)

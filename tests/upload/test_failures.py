@@ -1,5 +1,6 @@
 """When storage or the queue fails: transient errors are retried, a final failure says why and
 offers Retry, and nothing the user uploaded is lost."""
+import re
 import shutil
 from pathlib import Path
 
@@ -33,6 +34,7 @@ def test_storage_errors_are_retried_then_fail_with_the_reason_and_retry_succeeds
     operation = db.session.scalars(db.select(Operation)).one()
     assert media.status == "failed" and "Could not store the file" in media.failure_reason
     assert operation.status == "failed" and operation.error == media.failure_reason
+    assert not re.search(r"/|Errno|errno|\[\d+\]|Not a directory|File exists", media.failure_reason), media.failure_reason
     assert [e.action for e in db.session.scalars(db.select(MediaEvent).order_by(MediaEvent.id))] == ["uploaded", "failed"]
     html = ada.get(f"/media/{media.id}", htmx=True).get_data(as_text=True)
     assert "Retry processing" in html and "Could not store the file" in html
@@ -45,12 +47,21 @@ def test_storage_errors_are_retried_then_fail_with_the_reason_and_retry_succeeds
     assert media.status == "ready" and media.failure_reason is None
 
 
-def test_a_corrupt_video_fails_with_a_message_the_user_understands(ada, worker, samples):
+def test_a_corrupt_video_fails_with_a_message_the_user_understands_and_no_retry(ada, worker, samples):
     content = samples.video_bytes(seconds=1)
     ada.upload("broken.webm", content[:200] + b"\x00" * 5000)
     worker()
     media = db.session.scalars(db.select(MediaFile)).one()
-    assert media.status == "failed" and "could not be read" in media.failure_reason
+    operation = db.session.scalars(db.select(Operation)).one()
+    assert media.status == "failed"
+    assert media.failure_reason == "The video could not be read: it is damaged or not a video."
+    history = db.session.scalars(db.select(MediaEvent.description).where(MediaEvent.action == "failed")).one()
+    assert "staging" not in history and "Errno" not in history and "/" not in history.replace("/or", "")
+    details = ada.get(f"/media/{media.id}", htmx=True).get_data(as_text=True)
+    row = ada.get(f"/operations/{operation.id}", htmx=True).get_data(as_text=True)
+    assert "Retry" not in details and "Retry" not in row  # it can never succeed: upload it again instead
+    refused = ada.post(f"/operations/{operation.id}/retry")
+    assert refused.status_code == 409 and "upload it again" in refused.get_data(as_text=True)
 
 
 def test_queue_unavailable_keeps_the_file_and_says_so(tmp_path, sqlite_template, redis_url, samples):
