@@ -334,6 +334,16 @@
     if (list && list.children.length) showPanel();
   }
 
+  // The activity panel floats over the bottom of the page: keep that much room under the content,
+  // so the last cards scroll clear of it and a focused control never hides behind it (WCAG 2.4.11).
+  function reservePanelSpace() {
+    const panel = document.getElementById("upload-panel");
+    const height = panel ? panel.getBoundingClientRect().height : 0;
+    document.documentElement.style.setProperty("--panel-space", height ? `${Math.ceil(height) + 16}px` : "0px");
+  }
+  const floatingPanel = document.getElementById("upload-panel");
+  if (floatingPanel && "ResizeObserver" in window) new ResizeObserver(reservePanelSpace).observe(floatingPanel);
+
   function busy() {
     const list = operationList();
     return !!list && !!list.querySelector('[data-status="queued"], [data-status="running"]');

@@ -1,0 +1,64 @@
+"""On a phone (390 px wide) no page is wider than the screen: nothing to scroll sideways, nothing cut off."""
+import pytest
+from playwright.sync_api import expect
+
+from mediamgr.cli import ensure_user
+from mediamgr.extensions import db
+
+from media_samples import pdf_bytes, png_bytes
+from page_actions import PASSWORD, log_in, open_details, screenshot, upload_and_wait
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _fits(page, name):
+    screenshot(page, f"phone-{name}")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= PHONE["width"], f"{name}: the page is {wide} px wide on a {PHONE['width']} px screen"
+
+
+@pytest.fixture
+def phone(page):
+    page.set_viewport_size(PHONE)
+    return page
+
+
+def test_every_page_of_an_instructor_fits_a_phone(phone, live_server):
+    log_in(phone, live_server.create_instructor(name="Phone Instructor With A Long Name"))
+    upload_and_wait(phone, {"a-rather-long-lecture-file-name-week-01.pdf": pdf_bytes(pages=2),
+                            "diagram.png": png_bytes(320, 240)})
+    _fits(phone, "library")
+    dialog = open_details(phone, "a-rather-long-lecture-file-name-week-01.pdf")
+    box = dialog.get_by_role("heading", name="a-rather-long-lecture-file-name-week-01.pdf").bounding_box()
+    assert box["width"] > PHONE["width"] / 2, "the file's name in the details is squeezed into a narrow column"
+    _fits(phone, "details")
+    dialog.get_by_role("button", name="Move to trash").click()
+    expect(dialog).to_be_hidden()
+
+    phone.get_by_role("link", name="Trash").click()
+    expect(phone.get_by_role("heading", name="Trash")).to_be_visible()
+    _fits(phone, "trash")
+    phone.get_by_role("link", name="a-rather-long-lecture-file-name-week-01.pdf").click()
+    expect(phone.get_by_text("This file is in the trash")).to_be_visible()
+    expect(phone.get_by_role("link", name="← Trash")).to_be_visible()
+    _fits(phone, "trashed-details")
+
+    phone.get_by_role("link", name="Courses").click()
+    _fits(phone, "courses")
+    phone.goto("/account")
+    phone.get_by_label("Token name").fill("Phone uploader")
+    phone.get_by_label("Your password", exact=True).fill(PASSWORD)
+    phone.get_by_role("button", name="Create token").click()
+    expect(phone.get_by_label("Your new token")).to_be_visible()
+    _fits(phone, "account")
+
+
+def test_the_admin_pages_fit_a_phone(phone, live_server):
+    with live_server.app.app_context():
+        ensure_user("phone-admin@example.com", PASSWORD, "Phone Admin", "admin")
+        db.session.remove()
+    log_in(phone, "phone-admin@example.com")
+    _fits(phone, "admin-library")
+    phone.get_by_role("link", name="Users").click()
+    expect(phone.get_by_role("heading", name="Users")).to_be_visible()
+    _fits(phone, "admin-users")
