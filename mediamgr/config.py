@@ -163,6 +163,8 @@ def load_config(instance_path, env=None):
         "STAGING_DIR": env.get("STAGING_DIR") or str(instance_path / "staging"),
         "CDN_BASE_URL": _check_http_url("CDN_BASE_URL", env["CDN_BASE_URL"]) if env.get("CDN_BASE_URL") else None,
         "MAX_UPLOAD_BYTES": parse_size("MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES", str(5 * GiB))),
+        "MAX_IMAGE_PIXELS": parse_positive_int("MAX_IMAGE_PIXELS", env.get("MAX_IMAGE_PIXELS", "100000000")),
+        "JOB_MEMORY_LIMIT_BYTES": parse_size("JOB_MEMORY_LIMIT_BYTES", env.get("JOB_MEMORY_LIMIT_BYTES", "3GiB")),
         "SIGNED_URL_TTL": parse_positive_int("SIGNED_URL_TTL", env.get("SIGNED_URL_TTL", "1800")),
         "BULK_BATCH_SIZE": parse_positive_int("BULK_BATCH_SIZE", env.get("BULK_BATCH_SIZE", "500")),
         "BULK_STALE_SECONDS": parse_positive_int("BULK_STALE_SECONDS", env.get("BULK_STALE_SECONDS", "60")),

@@ -1,8 +1,12 @@
 """Helpers shared by the tests: configuration, a logged-in test browser, and running queued jobs."""
 import contextvars
+import os
 import re
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 
 from flask import has_app_context
 from flask.globals import _cv_app
@@ -111,6 +115,24 @@ class Browser:
         return self.client.post("/media/upload", data=content, headers=self.headers(
             htmx=False, **{"X-Filename": name, "Content-Type": "application/octet-stream",
                            "X-Requested-With": "XMLHttpRequest"}))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKER_SETTINGS = ("REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND", "STORAGE_ROOT", "STAGING_DIR", "SECRET_KEY")
+
+
+def start_worker(app, log_path, queues=("bulk",), burst=False, **settings):
+    """A real worker process (`worker.py`: it forks a work horse per job) on the app's database, Redis
+    and storage, with extra `settings` in its environment; its output goes to `log_path`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "S3_"))}
+    env.update({key: str(app.config[key]) for key in WORKER_SETTINGS})
+    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=app.instance_path,
+               BULK_BATCH_SIZE="50", BULK_STALE_SECONDS="2", MAINTENANCE_INTERVAL="1", PYTHONUNBUFFERED="1")
+    env.update({key: str(value) for key, value in settings.items()})
+    command = [sys.executable, "worker.py", "--queues", ",".join(queues)] + (["--burst"] if burst else [])
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 def run_jobs(app):

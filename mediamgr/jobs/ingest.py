@@ -20,6 +20,7 @@ from ..storage.base import StorageError
 from ..timeutil import utcnow
 from . import with_app_context
 from .previews import store_document_pages
+from .budgets import OverBudget, too_large_for_memory
 from .probe import MediaUnreadable, probe_media
 from .thumbnails import make_thumbnail, save_thumbnail
 
@@ -61,8 +62,12 @@ def process_upload(operation_id):
             raise
         mark_upload_failed(operation_id, STORAGE_FAILED)
         return
-    except (MediaUnreadable, UploadLost) as error:  # the same bytes will never do: no Retry
+    except (MediaUnreadable, OverBudget, UploadLost) as error:  # the same bytes will never do: no Retry
         mark_upload_failed(operation_id, str(error), retryable=False)
+        return
+    except MemoryError:  # past the work horse's memory limit (JOB_MEMORY_LIMIT_BYTES)
+        log.warning("operation %s: out of memory", operation_id)
+        mark_upload_failed(operation_id, str(too_large_for_memory()), retryable=False)
         return
     _mark_ready(operation, media)
     _remove_staging(operation)

@@ -14,6 +14,7 @@ from ..library.models import MediaFile, Rendition
 from ..library.trash import schedule_deletion
 from ..storage import get_storage, rendition_key
 from . import with_app_context
+from .budgets import page_scale
 from .probe import is_pdf
 
 log = logging.getLogger(__name__)
@@ -26,16 +27,6 @@ def page_spec(number):
     return f"page-{number}"
 
 
-def _page_scale(width_pt, height_pt):
-    if width_pt <= 0 or height_pt <= 0:
-        return None
-    scale = min(PAGE_BOX[0] / width_pt, PAGE_BOX[1] / height_pt, 4.0)
-    pixels = width_pt * height_pt * scale * scale
-    if pixels > MAX_PAGE_PIXELS:
-        scale *= (MAX_PAGE_PIXELS / pixels) ** 0.5
-    return scale
-
-
 def render_pages(path, limit=PREVIEW_PAGES):
     """(page count, a generator of (page number, PIL image)) for the first `limit` pages of the PDF at
     `path`: one page in memory at a time."""
@@ -46,7 +37,7 @@ def render_pages(path, limit=PREVIEW_PAGES):
         try:
             for index in range(min(count, limit)):
                 page = pdf[index]
-                scale = _page_scale(*page.get_size())
+                scale = page_scale(*page.get_size(), PAGE_BOX, MAX_PAGE_PIXELS)
                 if scale is not None:
                     yield index + 1, page.render(scale=scale).to_pil().convert("RGB")
         finally:

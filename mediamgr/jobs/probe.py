@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 import av
 import pypdfium2
-from PIL import Image, ImageOps
+from PIL import ImageOps
+
+from .budgets import OverBudget, open_image, too_large_for_memory
 
 log = logging.getLogger(__name__)
-Image.MAX_IMAGE_PIXELS = 200_000_000  # larger is treated as a decompression bomb
 
 
 class MediaUnreadable(Exception):
@@ -43,15 +44,17 @@ def probe_media(path, kind):
         if kind == "document" and is_pdf(path):
             return _probe_pdf(path)
         return MediaFacts(kind=kind)
-    except MediaUnreadable:
+    except (MediaUnreadable, OverBudget):
         raise
-    except (av.FFmpegError, OSError, ValueError, Image.DecompressionBombError, pypdfium2.PdfiumError) as error:
+    except MemoryError as error:
+        raise too_large_for_memory() from error
+    except (av.FFmpegError, OSError, ValueError, pypdfium2.PdfiumError) as error:
         log.info("%s at %s could not be read: %s", kind, path, error)
         raise unreadable(kind) from error
 
 
 def _probe_image(path):
-    with Image.open(path) as image:
+    with open_image(path) as image:
         width, height = ImageOps.exif_transpose(image).size if image.getexif() else image.size
         return MediaFacts(kind="image", width=width, height=height, video_codec=(image.format or "").lower() or None)
 

@@ -1,11 +1,13 @@
 """Thumbnails: a representative (not black) video frame, a resized image, a PDF's first page."""
 import av
 import pypdfium2
-from PIL import Image, ImageOps, ImageStat
+from PIL import ImageOps, ImageStat
 
+from .budgets import open_image, page_scale
 from .probe import is_pdf
 
 THUMBNAIL_BOX = (480, 480)
+PDF_RENDER_BOX, PDF_RENDER_PIXELS = (480, 1920), 1_000_000  # a page's first screenful, however tall it claims to be
 # Where in a video to look for a frame, as fractions of its duration: past intros and fades.
 FRAME_POSITIONS = (0.1, 0.25, 0.5, 0.75, 0.03)
 MAX_FRAMES_PER_SEEK = 90
@@ -16,8 +18,9 @@ def make_thumbnail(path, kind, duration_seconds=None):
     if kind == "video":
         image = representative_frame(path, duration_seconds)
     elif kind == "image":
-        with Image.open(path) as source:
-            source.draft("RGB", THUMBNAIL_BOX)  # JPEG: decode at a reduced size, much faster
+        with open_image(path) as source:
+            # JPEG decodes at a reduced size (draft); other formats are reduced as soon as they are loaded.
+            source.thumbnail(THUMBNAIL_BOX, reducing_gap=2.0)
             image = ImageOps.exif_transpose(source).convert("RGB")
     elif kind == "document" and is_pdf(path):
         image = _pdf_first_page(path)
@@ -80,9 +83,7 @@ def _pdf_first_page(path):
     try:
         if len(pdf) == 0:
             return None
-        page = pdf[0]
-        width, _height = page.get_size()
-        scale = THUMBNAIL_BOX[0] / width if width else 1
-        return page.render(scale=min(scale, 4)).to_pil().convert("RGB")
+        scale = page_scale(*pdf[0].get_size(), PDF_RENDER_BOX, PDF_RENDER_PIXELS)
+        return pdf[0].render(scale=scale).to_pil().convert("RGB") if scale else None
     finally:
         pdf.close()

@@ -3,21 +3,25 @@ gives each forked work horse fresh database connections."""
 import argparse
 import logging
 
+from flask import current_app
 from rq import Worker
 
 from .. import create_app
 from ..extensions import db, redis_connection
 from . import ingest  # noqa: F401  (PyAV, Pillow and pdfium load once, before the fork)
+from .budgets import limit_memory
 from .maintenance import run_maintenance
 from .queues import ALL_QUEUES, get_queue
 
 
 class AppWorker(Worker):
-    """A forking worker whose horses never reuse the parent's database connections, and which
-    runs mediamgr's maintenance (jobs/maintenance.py) with RQ's own, at start and periodically."""
+    """A forking worker whose horses never reuse the parent's database connections and may use at
+    most JOB_MEMORY_LIMIT_BYTES, and which runs mediamgr's maintenance (jobs/maintenance.py) with
+    RQ's own, at start and periodically."""
 
     def main_work_horse(self, job, queue):
         db.engine.dispose(close=False)
+        limit_memory(current_app.config["JOB_MEMORY_LIMIT_BYTES"])
         super().main_work_horse(job, queue)
 
     def run_maintenance_tasks(self):

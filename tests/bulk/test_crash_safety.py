@@ -3,8 +3,6 @@ operation finishes with every file handled exactly once. Real worker processes, 
 the database of the `app` fixture (SQLite and PostgreSQL)."""
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,21 +14,11 @@ from mediamgr.extensions import db
 from mediamgr.library.models import MediaEvent, Tag, media_tags
 from mediamgr.progress.models import Operation
 
+from helpers import start_worker
+
 pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
 
-ROOT = Path(__file__).resolve().parents[2]
 FILES = 5000  # as in the issue: all 5,000 files matching a tag
-SETTINGS = ("REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND", "STORAGE_ROOT", "STAGING_DIR", "SECRET_KEY")
-
-
-def start_worker(app, log_path):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "S3_"))}
-    env.update({key: str(app.config[key]) for key in SETTINGS})
-    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=app.instance_path,
-               BULK_BATCH_SIZE="50", BULK_STALE_SECONDS="2", MAINTENANCE_INTERVAL="1", PYTHONUNBUFFERED="1")
-    with open(log_path, "ab") as log:
-        return subprocess.Popen([sys.executable, "worker.py", "--queues", "bulk"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def family_of(process):
