@@ -19,7 +19,7 @@ def create_app(config=None):
     app.teardown_request(discard_unclaimed_uploads)
     instance_path.mkdir(parents=True, exist_ok=True)
 
-    from .config import load_config
+    from .config import engine_options, load_config
     app.config.update(load_config(instance_path))
     app.config.update(
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # forms; the upload route raises its own limit
@@ -33,6 +33,8 @@ def create_app(config=None):
         SOCK_SERVER_OPTIONS={"ping_interval": 25},
     )
     app.config.update(config or {})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATABASE_TIMEOUT"]))
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_DAYS"])
     if app.config["TRUSTED_PROXIES"]:  # behind that many proxies: their X-Forwarded-* say who and where

@@ -64,6 +64,15 @@ def _check_database_url(url):
     return url
 
 
+def engine_options(url, timeout):
+    """How long a request waits for the database before it is told the database is unavailable:
+    SQLite's busy wait, PostgreSQL's connect timeout. Pooled connections are checked before use, so
+    the app reconnects by itself after the database restarts."""
+    if url.startswith("sqlite"):
+        return {"pool_pre_ping": True, "connect_args": {"timeout": timeout}}
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": timeout}}
+
+
 def _check_redis_url(url):
     if urlparse(url).scheme not in ("redis", "rediss", "unix"):
         raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {url!r}")
@@ -163,6 +172,7 @@ def load_config(instance_path, env=None):
         "STAGING_DIR": env.get("STAGING_DIR") or str(instance_path / "staging"),
         "CDN_BASE_URL": _check_http_url("CDN_BASE_URL", env["CDN_BASE_URL"]) if env.get("CDN_BASE_URL") else None,
         "MAX_UPLOAD_BYTES": parse_size("MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES", str(5 * GiB))),
+        "DATABASE_TIMEOUT": parse_positive_int("DATABASE_TIMEOUT", env.get("DATABASE_TIMEOUT", "10")),
         "MAX_IMAGE_PIXELS": parse_positive_int("MAX_IMAGE_PIXELS", env.get("MAX_IMAGE_PIXELS", "100000000")),
         "JOB_MEMORY_LIMIT_BYTES": parse_size("JOB_MEMORY_LIMIT_BYTES", env.get("JOB_MEMORY_LIMIT_BYTES", "3GiB")),
         "SIGNED_URL_TTL": parse_positive_int("SIGNED_URL_TTL", env.get("SIGNED_URL_TTL", "1800")),

@@ -45,12 +45,12 @@ redis_connection = RedisConnection()
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL and a busy timeout let the worker and the web processes write the same SQLite file."""
+    """WAL (and the busy timeout of DATABASE_TIMEOUT) let the worker and the web processes write the same
+    SQLite file."""
     if type(dbapi_connection).__module__ != "sqlite3":
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -2,6 +2,7 @@
 import contextvars
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -143,6 +144,61 @@ def run_jobs(app):
             SimpleWorker(queues, connection=redis_connection.client).work(burst=True)
 
     isolated(work)
+
+
+class TcpProxy:
+    """A port that forwards to (host, port) until stop(): then every connection through it is cut and
+    new ones are refused, as when the server behind it stops; start() opens it again on the same port."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.port = None
+        self.connections = []
+        self.start()
+
+    def start(self):
+        self.listener = socket.create_server(("127.0.0.1", self.port or 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _address = listener.accept()
+            except OSError:  # stopped
+                return
+            upstream = socket.create_connection(self.target)
+            self.connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (close alone leaves it listening)
+        except OSError:
+            pass
+        self.listener.close()
+        for connection in self.connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            connection.close()
+        self.connections = []
 
 
 class LiveApp:
