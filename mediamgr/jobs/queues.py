@@ -34,18 +34,20 @@ def get_queue(name, connection=None):
     return Queue(queue_name(name), connection=connection or redis_connection.client)
 
 
-def enqueue_upload_processing(operation):
+def enqueue_upload_processing(operation, job_id=None, fail_when_unavailable=True):
     """Queue the job that stores, probes and thumbnails an upload; call after its rows are committed.
-    When Redis is down the upload is marked Failed with UPLOAD_NOT_QUEUED (Retry queues it again)."""
+    When Redis is down the upload is marked Failed with UPLOAD_NOT_QUEUED (Retry queues it again),
+    or, with `fail_when_unavailable` False (a rescue), left as it is for the next round."""
     intervals = current_app.config.get("UPLOAD_RETRY_INTERVALS", [5, 30, 120])
     try:
         job = get_queue(UPLOADS).enqueue(
-            "mediamgr.jobs.ingest.process_upload", operation.id,
+            "mediamgr.jobs.ingest.process_upload", operation.id, job_id=job_id,
             retry=Retry(max=len(intervals), interval=intervals), job_timeout=6 * 3600, result_ttl=3600,
             failure_ttl=7 * 86400, on_failure=Callback("mediamgr.jobs.ingest.upload_job_failed"),
             description=f"process upload operation {operation.id}")
     except redis.RedisError:
-        mark_upload_failed(operation.id, UPLOAD_NOT_QUEUED)
+        if fail_when_unavailable:
+            mark_upload_failed(operation.id, UPLOAD_NOT_QUEUED)
         return None
     operation.job_id = job.id
     db.session.commit()

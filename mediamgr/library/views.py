@@ -74,7 +74,7 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None):
         "details_form": details_form or DetailsForm(formdata=None, obj=media),
         "tag_form": tag_form or TagForm(formdata=None),
         "categories": category_suggestions(current_user),
-        "retryable": media.status == "failed" and can_retry(latest_upload_operation(media)),
+        "retryable": media.status in ("failed", "processing") and can_retry(latest_upload_operation(media)),
     }
 
 

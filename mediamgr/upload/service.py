@@ -1,18 +1,28 @@
-"""From a staged file to a media row, an operation and a queued job."""
+"""From a staged file to a media row, an operation and a queued job; and back to the queue when
+that job was lost."""
+import logging
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..jobs.queues import enqueue_upload_processing
+from ..jobs.ingest import STOPPED, mark_upload_failed
+from ..jobs.queues import enqueue_upload_processing, job_is_live
 from ..library.models import MediaFile
 from ..history import record_event
 from ..library.service import EditRefused
-from ..progress.models import Operation
+from ..progress.models import ACTIVE, Operation
 from ..progress.publisher import publish_operation
 from ..storage import content_key
 from .names import sanitize_filename
 from .sniff import RejectedFile, classify, default_extension
+from ..timeutil import utcnow
+
+log = logging.getLogger(__name__)
+MAX_RECOVERIES = 3
 
 
 def staging_path(operation_id):
@@ -63,15 +73,62 @@ def latest_upload_operation(media):
 
 
 def can_retry(operation):
-    """Whether Retry can mend this failed upload (not when its bytes cannot be read)."""
-    return bool(operation) and (operation.details or {}).get("retryable", True)
+    """Whether Retry can mend this upload: a failure its bytes are not to blame for, or processing
+    whose job was lost (stuck)."""
+    if not operation:
+        return False
+    if operation.status in ACTIVE:
+        return is_stuck(operation)
+    return operation.status == "failed" and (operation.details or {}).get("retryable", True)
+
+
+def is_stuck(operation):
+    """Waiting for, or in, a job that RQ no longer has (Redis restarted empty) or that died with its
+    worker, for longer than BULK_STALE_SECONDS."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["BULK_STALE_SECONDS"])
+    return (operation.kind == "upload" and operation.status in ACTIVE and operation.created_at < cutoff
+            and not (operation.job_id and job_is_live(operation.job_id)))
+
+
+def recover_stalled_uploads():
+    """Queue again the processing of stuck uploads, from their staged or stored bytes (processing is
+    safe to run twice); after MAX_RECOVERIES the upload is Failed, with Retry. Safe in several
+    workers at once: taking an upload over is a compare-and-set on its job id. Returns how many."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["BULK_STALE_SECONDS"])
+    candidates = db.session.scalars(sa.select(Operation).where(
+        Operation.kind == "upload", Operation.status.in_(ACTIVE), Operation.created_at < cutoff)).all()
+    recovered = 0
+    for operation in candidates:
+        if not is_stuck(operation):
+            continue
+        recoveries = (operation.details or {}).get("recoveries", 0) + 1
+        if recoveries > MAX_RECOVERIES:
+            mark_upload_failed(operation.id, STOPPED)
+            continue
+        new_job_id = f"upload-{uuid.uuid4().hex}"
+        taken = db.session.execute(
+            sa.update(Operation).where(Operation.id == operation.id, Operation.status.in_(ACTIVE),
+                                       Operation.job_id.is_(None) if operation.job_id is None
+                                       else Operation.job_id == operation.job_id)
+            .values(job_id=new_job_id, details={**(operation.details or {}), "recoveries": recoveries})).rowcount
+        db.session.commit()
+        if not taken:
+            continue
+        operation = db.session.get(Operation, operation.id, populate_existing=True)
+        if enqueue_upload_processing(operation, job_id=new_job_id, fail_when_unavailable=False) is None:
+            return recovered  # Redis is down: the next round tries again
+        log.warning("upload operation %s: its job was lost; queued again as %s", operation.id, new_job_id)
+        recovered += 1
+    return recovered
 
 
 def retry_upload(operation):
     """Queue a failed upload's processing again; the staged (or already stored) bytes are reused."""
     media = operation.media if operation else None
-    if operation is None or operation.kind != "upload" or operation.status != "failed" or media is None or media.in_trash:
-        raise EditRefused("Only a failed upload of a file in the library can be retried.")
+    stuck = operation is not None and operation.status in ACTIVE and is_stuck(operation)
+    if (operation is None or operation.kind != "upload" or (operation.status != "failed" and not stuck)
+            or media is None or media.in_trash):
+        raise EditRefused("Only a failed or stuck upload of a file in the library can be retried.")
     if not can_retry(operation):
         raise EditRefused("Processing this file again would fail the same way: upload it again (a file that opens "
                           "on your computer) instead.")

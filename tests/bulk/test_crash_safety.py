@@ -10,7 +10,10 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
+from rq.registry import StartedJobRegistry
+
 from mediamgr.extensions import db
+from mediamgr.jobs.queues import BULK, get_queue
 from mediamgr.library.models import MediaEvent, Tag, media_tags
 from mediamgr.progress.models import Operation
 
@@ -69,6 +72,11 @@ def test_a_worker_killed_mid_operation_is_replaced_and_every_file_is_tagged_once
         first.wait()
     killed_at = current(operation_id)
     assert killed_at.status == "running" and 1500 <= killed_at.processed < FILES
+    # RQ's own registry cleanup reaches the dead job first (as when the next worker starts long after
+    # the crash): it calls the job's failure callback with AbandonedJobError. The operation must stay
+    # for the rescue, not be marked Failed.
+    StartedJobRegistry(queue=get_queue(BULK)).cleanup(timestamp=time.time() + 3600)
+    assert current(operation_id).status == "running"
 
     second = start_worker(app, log_path)
     try:
