@@ -1,7 +1,9 @@
 """`make run`: everything on one machine with one command.
 
 Checks the settings, applies migrations, creates the demo accounts (embedded mode), starts the
-embedded Redis (unless REDIS_URL is set), one RQ worker and gunicorn, and stops them all on Ctrl-C.
+embedded Redis (unless REDIS_URL is set), one RQ worker and gunicorn, restarts any of them that
+crashes (with a growing pause, and at most MAX_RESTARTS times in RESTART_WINDOW), and stops them
+all on Ctrl-C.
 """
 import os
 import signal
@@ -14,6 +16,39 @@ from . import PROJECT_ROOT, embedded_redis
 from .config import ConfigError
 
 STOP_GRACE_SECONDS = 10
+MAX_RESTARTS = 5  # of one process within RESTART_WINDOW seconds; more means it cannot run at all
+RESTART_WINDOW = 600
+RESTART_PAUSES = (1, 2, 5, 10, 30)
+
+
+class Child:
+    """One process the runner keeps running."""
+
+    def __init__(self, name, command, env):
+        self.name, self.command, self.env = name, command, env
+        self.restarts = []  # monotonic times
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(self.command, env=self.env, cwd=PROJECT_ROOT, start_new_session=True)
+
+    def crashed(self):
+        return self.process.poll() is not None
+
+    def restart(self):
+        """Start it again after a pause that grows with each recent crash; False when it has crashed
+        too often to go on."""
+        now = time.monotonic()
+        self.restarts = [moment for moment in self.restarts if now - moment < RESTART_WINDOW] + [now]
+        if len(self.restarts) > MAX_RESTARTS:
+            return False
+        pause = RESTART_PAUSES[min(len(self.restarts), len(RESTART_PAUSES)) - 1]
+        print(f"  mediamgr: the {self.name} stopped (exit status {self.process.returncode}); "
+              f"starting it again in {pause} s", flush=True)
+        time.sleep(pause)
+        self.start()
+        return True
 
 
 def _prepare(env):
@@ -69,12 +104,13 @@ def main():
         sys.exit(f"mediamgr: configuration error: {error}")
     bind = env.get("BIND", f"127.0.0.1:{env.get('PORT', '5000')}")
     python = sys.executable
-    processes = [
-        subprocess.Popen([python, str(PROJECT_ROOT / "worker.py")], env=env, cwd=PROJECT_ROOT, start_new_session=True),
-        subprocess.Popen([python, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "mediamgr" / "gunicorn_conf.py"),
-                          "app:app"], env=env, cwd=PROJECT_ROOT, start_new_session=True),
+    children = [
+        Child("worker", [python, str(PROJECT_ROOT / "worker.py")], env),
+        Child("web server", [python, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "mediamgr" / "gunicorn_conf.py"),
+                             "app:app"], env),
     ]
     stopping = False
+    gave_up = None
 
     def request_stop(_signum, _frame):
         nonlocal stopping
@@ -84,16 +120,19 @@ def main():
     signal.signal(signal.SIGTERM, request_stop)
     print(_banner(config, bind), flush=True)
     try:
-        while not stopping and all(process.poll() is None for process in processes):
+        while not stopping and gave_up is None:
             time.sleep(0.2)
+            for child in children:
+                if not stopping and child.crashed() and not child.restart():
+                    gave_up = child
     finally:
         print("\n  Stopping mediamgr…", flush=True)
-        _stop(processes)
+        _stop([child.process for child in children])
         if own_redis:
             embedded_redis.stop(instance / "redis")
-    failed = [process for process in processes if process.returncode not in (0, -signal.SIGTERM)]
-    if not stopping and failed:
-        sys.exit("mediamgr: a process stopped unexpectedly; see the messages above.")
+    if gave_up is not None:
+        sys.exit(f"mediamgr: the {gave_up.name} stopped {MAX_RESTARTS + 1} times in {RESTART_WINDOW // 60} minutes; "
+                 "see the messages above.")
 
 
 if __name__ == "__main__":

@@ -163,3 +163,33 @@ def worker(app):
 def samples():
     import media_samples
     return media_samples
+
+
+class OwnRedis:
+    """A redis-server of the test's own, to stop and start (empty) without touching the others', and
+    an app on the test's database that uses it."""
+
+    def __init__(self, data_dir, app_config):
+        self.data_dir = data_dir
+        self.url = embedded_redis.ensure_running(data_dir, persist=False)
+        self.app = create_app({**app_config, "REDIS_URL": self.url})
+
+    def stop(self):
+        embedded_redis.stop(self.data_dir)
+
+    def start(self):
+        embedded_redis.ensure_running(self.data_dir, persist=False)
+
+    def restart_empty(self):
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def own_redis(app, tmp_path, redis_url):
+    own = OwnRedis(tmp_path / "own-redis", base_config(tmp_path / "own", redis_url, app.config["SQLALCHEMY_DATABASE_URI"]))
+    with own.app.app_context():
+        yield own
+        db.session.remove()
+        db.engine.dispose()
+    own.stop()

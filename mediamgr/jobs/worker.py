@@ -2,6 +2,10 @@
 gives each forked work horse fresh database connections."""
 import argparse
 import logging
+import signal
+import time
+
+import redis
 
 from flask import current_app
 from rq import Worker
@@ -12,6 +16,8 @@ from . import ingest  # noqa: F401  (PyAV, Pillow and pdfium load once, before t
 from .budgets import limit_memory
 from .maintenance import run_maintenance
 from .queues import ALL_QUEUES, get_queue
+
+log = logging.getLogger("mediamgr.worker")
 
 
 class AppWorker(Worker):
@@ -47,6 +53,52 @@ def main(argv=None):
 
     app = create_app()
     with app.app_context():
-        queues = [get_queue(name.strip()) for name in args.queues.split(",") if name.strip()]
-        worker = make_worker(app, queues)
-        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        names = [name.strip() for name in args.queues.split(",") if name.strip()]
+        work_until_stopped(lambda: make_worker(app, [get_queue(name) for name in names]), args.burst)
+
+
+RECONNECT_PAUSES = (1, 2, 5, 10, 30)
+
+
+def work_until_stopped(new_worker, burst=False):
+    """Run a worker until it is asked to stop (or, in burst mode, runs out of jobs). RQ's worker quits
+    when Redis goes away while it runs a job ("found an unhandled exception, quitting"): then wait
+    with a growing pause and start a new one. The job it was running is rescued by the maintenance
+    round (jobs/maintenance.py)."""
+    failures = 0
+    while True:
+        worker = None
+        try:
+            worker = new_worker()
+            worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+            if worker._shutdown_requested_date or (burst and _redis_answers(worker.connection)):
+                return  # asked to stop (SIGTERM, Ctrl-C), or a burst that is done
+            reason = "the worker stopped unexpectedly"
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            if worker is not None and worker._shutdown_requested_date:
+                return
+            reason = f"Redis is unavailable ({error})"
+        pause = RECONNECT_PAUSES[min(failures, len(RECONNECT_PAUSES) - 1)]
+        failures += 1
+        log.warning("%s; starting again in %s s", reason, pause)
+        if _asked_to_stop_within(pause):
+            return
+
+
+def _asked_to_stop_within(seconds):
+    """Wait, and return True early if SIGTERM or SIGINT comes meanwhile (RQ's handlers, left by the
+    worker that quit, would act on that worker)."""
+    asked = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, _frame: asked.append(number))
+    deadline = time.monotonic() + seconds
+    while not asked and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return bool(asked)
+
+
+def _redis_answers(connection):
+    try:
+        return connection.ping()
+    except redis.RedisError:
+        return False

@@ -6,33 +6,20 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from mediamgr import create_app, embedded_redis
 from mediamgr.extensions import db
 from mediamgr.jobs.maintenance import run_maintenance
 from mediamgr.library.models import MediaEvent, MediaFile
 from mediamgr.progress.models import Operation
 
-from helpers import Browser, base_config, run_jobs
+from helpers import Browser, run_jobs
 
 pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
-def restartable(app, tmp_path):
-    """(an app on the same database with a Redis of its own, a function that restarts that Redis empty)."""
-    data_dir = tmp_path / "own-redis"
-    url = embedded_redis.ensure_running(data_dir, persist=False)
-    own = create_app({**base_config(tmp_path / "own", url, app.config["SQLALCHEMY_DATABASE_URI"]),
-                      "BULK_STALE_SECONDS": 1})
-
-    def restart_empty():
-        embedded_redis.stop(data_dir)
-        embedded_redis.ensure_running(data_dir, persist=False)
-    with own.app_context():
-        yield own, restart_empty
-        db.session.remove()
-        db.engine.dispose()
-    embedded_redis.stop(data_dir)
+def restartable(own_redis):
+    own_redis.app.config["BULK_STALE_SECONDS"] = 1
+    return own_redis.app, own_redis.restart_empty
 
 
 def statuses():

@@ -1,0 +1,98 @@
+"""Processes that die come back by themselves: a worker whose Redis goes away while it runs a job
+waits and starts again (RQ's own worker quits for good), and `make run`'s runner restarts a child
+that crashed instead of stopping the whole app. Real processes, a real redis-server stopped and
+started again."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+from rq.job import Job
+
+from mediamgr.extensions import redis_connection
+from mediamgr.jobs.queues import UPLOADS, get_queue
+
+from helpers import ROOT, start_worker
+
+
+def wait_for(condition, seconds, what, log_path=None):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    tail = Path(log_path).read_text(errors="replace")[-3000:] if log_path else ""
+    raise AssertionError(f"timed out waiting for {what}\n{tail}")
+
+
+def job_status(job):
+    try:
+        return job.get_status(refresh=True)
+    except Exception:  # Redis is down or restarted empty
+        return None
+
+
+def test_a_worker_whose_redis_went_away_during_a_job_comes_back(own_redis, tmp_path):
+    app = own_redis.app
+    log_path = tmp_path / "worker.log"
+    slow = get_queue(UPLOADS).enqueue("time.sleep", 3)
+    worker = start_worker(app, log_path, queues=("uploads",))
+    try:
+        wait_for(lambda: job_status(slow) == "started", 30, "the job to start", log_path)
+        own_redis.stop()
+        time.sleep(4)  # the job ends while Redis is away: RQ's worker finds it cannot report it
+        own_redis.start()  # empty, as after a restart without persistence
+        assert worker.poll() is None, "the worker exited\n" + log_path.read_text()[-3000:]
+        after = get_queue(UPLOADS, connection=redis_connection.client).enqueue("os.getpid")
+        wait_for(lambda: job_status(after) == "finished", 60, "the worker to take new jobs", log_path)
+        assert Job.fetch(after.id, connection=redis_connection.client).return_value() != worker.pid  # a work horse
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+    assert "starting again in" in log_path.read_text()
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def test_the_runner_restarts_a_crashed_worker_and_keeps_serving(tmp_path):
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "S3_"))}
+    env.update(INSTANCE_PATH=str(tmp_path / "instance"), PORT=str(port), WEB_CONCURRENCY="1",
+               PASSWORD_HASH_METHOD="scrypt:1024:8:1", PYTHONUNBUFFERED="1")
+    log_path = tmp_path / "runner.log"
+    with open(log_path, "wb") as log:
+        runner = subprocess.Popen([sys.executable, "-m", "mediamgr.runner"], cwd=ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/login"), 90, "the app to start", log_path)
+
+        def worker_pids():
+            return [child.pid for child in psutil.Process(runner.pid).children()
+                    if "worker.py" in " ".join(child.cmdline())]
+        wait_for(lambda: worker_pids(), 30, "the worker to start", log_path)
+        first = worker_pids()[0]
+        os.killpg(first, signal.SIGKILL)
+        wait_for(lambda: worker_pids() and worker_pids()[0] != first, 30, "a new worker", log_path)
+        assert runner.poll() is None, log_path.read_text()[-3000:]
+        assert _answers(f"http://127.0.0.1:{port}/login")
+        assert "the worker stopped (exit status -9); starting it again in 1 s" in log_path.read_text()
+    finally:
+        runner.send_signal(signal.SIGINT)
+        runner.wait(timeout=60)
