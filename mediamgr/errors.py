@@ -25,6 +25,7 @@ MESSAGES = {
     413: "That upload is too large.",
     422: "Some of what you entered needs another look.",
     500: "Something went wrong on our side. It has been logged; please try again.",
+    507: "The server is out of space for uploads right now.",
     503: "The service is unavailable for a moment; please try again shortly.",
 }
 

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def base_config(tmp_path, redis_url, database_uri):
         "STORAGE_BACKEND": "local",
         "STORAGE_ROOT": str(tmp_path / "storage"),
         "STAGING_DIR": str(tmp_path / "staging"),
+        "STAGING_RESERVE_BYTES": 16 * 1024**2,  # the suite must not need the default 512 MiB free
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
         "PROGRESS_MIN_INTERVAL": 0.01,  # a job's must-deliver events wait out this interval between them
     }
@@ -122,18 +124,46 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKER_SETTINGS = ("REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND", "STORAGE_ROOT", "STAGING_DIR", "SECRET_KEY")
 
 
-def start_worker(app, log_path, queues=("bulk",), burst=False, **settings):
-    """A real worker process (`worker.py`: it forks a work horse per job) on the app's database, Redis
-    and storage, with extra `settings` in its environment; its output goes to `log_path`."""
+def process_env(app, **settings):
+    """The environment of a real process of the app's (a worker, a web server): the app's database,
+    Redis and storage, with extra `settings`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "S3_"))}
     env.update({key: str(app.config[key]) for key in WORKER_SETTINGS})
     env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=app.instance_path,
-               BULK_BATCH_SIZE="50", BULK_STALE_SECONDS="2", MAINTENANCE_INTERVAL="1", PYTHONUNBUFFERED="1")
+               BULK_BATCH_SIZE="50", BULK_STALE_SECONDS="2", MAINTENANCE_INTERVAL="1", PYTHONUNBUFFERED="1",
+               STAGING_RESERVE_BYTES=str(app.config["STAGING_RESERVE_BYTES"]))
     env.update({key: str(value) for key, value in settings.items()})
+    return env
+
+
+def start_worker(app, log_path, queues=("bulk",), burst=False, **settings):
+    """A real worker process (`worker.py`: it forks a work horse per job); its output goes to `log_path`."""
     command = [sys.executable, "worker.py", "--queues", ",".join(queues)] + (["--burst"] if burst else [])
     with open(log_path, "ab") as log:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(command, cwd=ROOT, env=process_env(app, **settings), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def start_web(app, log_path, **settings):
+    """A real gunicorn (the production settings, one process) on the app's database; returns (process,
+    its URL) once it answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = process_env(app, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", **settings)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "mediamgr/gunicorn_conf.py", "app:app"],
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("gunicorn did not start:\n" + Path(log_path).read_text()[-3000:])
 
 
 def run_jobs(app):

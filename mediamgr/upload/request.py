@@ -3,6 +3,7 @@ hashing staging files (even when CSRF protection reads the form first), under th
 import humanize
 from flask import Request, current_app
 
+from .space import ensure_room
 from .staging import StagedFile
 
 UPLOAD_ENDPOINT = "upload.upload_files"
@@ -14,7 +15,10 @@ def upload_limit_text():
     return humanize.naturalsize(current_app.config["MAX_UPLOAD_BYTES"], binary=True, format="%.0f")
 
 
-def new_staged_file(filename=""):
+def new_staged_file(filename="", incoming=0):
+    """A staging file for an upload of `incoming` bytes (0: unknown); OutOfSpace (507) when the staging
+    disk has no room for it above STAGING_RESERVE_BYTES."""
+    ensure_room(incoming)
     config = current_app.config
     return StagedFile(config["STAGING_DIR"], config["MAX_UPLOAD_BYTES"], upload_limit_text(), filename)
 
@@ -44,7 +48,7 @@ class MediamgrRequest(Request):
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
         if self.endpoint != UPLOAD_ENDPOINT:
             return super()._get_file_stream(total_content_length, content_type, filename, content_length)
-        staged = new_staged_file(filename or "")
+        staged = new_staged_file(filename or "", total_content_length or 0)
         self.staged_files.append(staged)
         return staged
 

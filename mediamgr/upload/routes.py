@@ -38,7 +38,7 @@ def _upload_body():
     if request.content_length == 0:
         abort(400, "This file is empty (0 bytes); nothing was uploaded.")
     chapter = _link_target(request.headers.get("X-Link-Chapter"))
-    staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000])
+    staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000], request.content_length or 0)
     request.staged_files.append(staged)
     staged.copy_from(request.upload_body)
     try:

@@ -8,8 +8,13 @@ from pathlib import Path
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .sniff import SNIFF_BYTES
+from .space import OutOfSpace, is_disk_full
 
 COPY_CHUNK = 1024 * 1024
+# After an upload passes the limit, read (and drop) this much more of its body so that the client,
+# still sending, gets the 413 and its message: a server that stops reading resets the connection
+# and the client sees only "broken pipe". A body longer still is cut off.
+OVERSIZE_DRAIN_BYTES = 256 * 1024 * 1024
 
 
 class UploadTooLarge(RequestEntityTooLarge):
@@ -36,8 +41,18 @@ class StagedFile:
     def write(self, chunk):
         self._count(chunk)
         self._hash.update(chunk)
-        self._file.write(chunk)
+        try:
+            self._file.write(chunk)
+        except OSError as error:
+            self._give_back(error)
         return len(chunk)
+
+    def _give_back(self, error):
+        """A full disk: remove what was written (so the disk is not left full) and say so (507)."""
+        if not is_disk_full(error):
+            raise error
+        self.discard()
+        raise OutOfSpace() from error
 
     def _count(self, chunk):
         self.size += len(chunk)
@@ -54,18 +69,25 @@ class StagedFile:
         """Read the body while two threads hash and write the chunk before: socket reads,
         SHA-256 and disk writes each release the GIL, so all three overlap. At most one chunk
         waits per thread, so memory stays flat whatever the file's size."""
-        with ThreadPoolExecutor(1, "staging-hash") as hasher, ThreadPoolExecutor(1, "staging-write") as writer:
-            pending = ()
-            try:
-                while chunk := stream.read(COPY_CHUNK):
+        try:
+            with ThreadPoolExecutor(1, "staging-hash") as hasher, ThreadPoolExecutor(1, "staging-write") as writer:
+                pending = ()
+                try:
+                    while chunk := stream.read(COPY_CHUNK):
+                        for step in pending:
+                            step.result()
+                        try:
+                            self._count(chunk)
+                        except UploadTooLarge:
+                            _drain(stream, OVERSIZE_DRAIN_BYTES)
+                            raise
+                        pending = (hasher.submit(self._hash.update, chunk), writer.submit(self._file.write, chunk))
+                finally:
                     for step in pending:
                         step.result()
-                    self._count(chunk)
-                    pending = (hasher.submit(self._hash.update, chunk), writer.submit(self._file.write, chunk))
-            finally:
-                for step in pending:
-                    step.result()
-        self.close()
+            self.close()
+        except OSError as error:
+            self._give_back(error)
         return self
 
     @property
@@ -74,10 +96,16 @@ class StagedFile:
 
     def close(self):
         if not self._file.closed:
-            self._file.close()
+            try:
+                self._file.close()  # flushes: may meet a full disk too
+            except OSError as error:
+                self._give_back(error)
 
     def discard(self):
-        self.close()
+        try:
+            self._file.close()
+        except OSError:
+            pass
         if not self.kept:
             self.path.unlink(missing_ok=True)
 
@@ -86,6 +114,15 @@ class StagedFile:
         os.replace(self.path, path)
         self.path = Path(path)
         self.kept = True
+
+
+def _drain(stream, limit):
+    drained = 0
+    try:
+        while drained < limit and (chunk := stream.read(COPY_CHUNK)):
+            drained += len(chunk)
+    except OSError:  # the client gave up: nothing to answer
+        pass
 
 
 class FinishedFile:

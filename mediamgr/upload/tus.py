@@ -31,6 +31,7 @@ from .names import sanitize_filename
 from .request import upload_limit_text
 from .service import accept_staged_file
 from .sniff import SNIFF_BYTES, RejectedFile, classify
+from .space import NOTHING_KEPT, RESUME_LATER, OutOfSpace, ensure_room, is_disk_full
 from .staging import COPY_CHUNK, FinishedFile
 
 TUS_VERSION = "1.0.0"
@@ -106,6 +107,7 @@ def tus_create():
         abort(_answer(413, f"This file is larger than the {upload_limit_text()} upload limit."))
     if length == 0:
         abort(_answer(400, "This file is empty (0 bytes); nothing was uploaded."))
+    _ensure_room(length, NOTHING_KEPT)  # the whole file must fit above the reserve
     metadata_header = request.headers.get("Upload-Metadata", "")[:4000]
     metadata = _parse_metadata(metadata_header)
     filename = sanitize_filename(metadata.get("filename") or metadata.get("name") or "", fallback="upload")
@@ -161,7 +163,15 @@ def tus_patch(upload_id):
                       Upload_Offset=upload.offset))
     if upload.is_complete:
         abort(_answer(409, "This upload is already complete."))
+    _ensure_room(0, RESUME_LATER)
     return _receive(upload)
+
+
+def _ensure_room(incoming, message):
+    try:
+        ensure_room(incoming, message)
+    except OutOfSpace as refusal:
+        abort(_answer(507, refusal.description))
 
 
 @bp.route("/uploads/<upload:upload_id>", methods=["DELETE"])
@@ -184,14 +194,20 @@ def _receive(upload):
     if request.content_length is not None and request.content_length > remaining:
         abort(_answer(413, f"This upload needs {remaining:,} more bytes, not {request.content_length:,}."))
     path = part_path(upload.id)
-    with open(path, "r+b") as part:
+    with open(path, "r+b", buffering=0) as part:  # unbuffered: nothing is left to write after a failure
         try:
             fcntl.flock(part, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             abort(_answer(423, "Another request is still sending this upload; try again in a moment."))
         part.truncate(upload.offset)  # bytes past the committed offset (a crashed request's) are not trusted
         part.seek(upload.offset)
-        written, head, complete_stream = _copy_body(part, upload, remaining, checksum)
+        try:
+            written, head, complete_stream = _copy_body(part, upload, remaining, checksum)
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            part.truncate(upload.offset)  # the disk is not left full, and HEAD and the file agree
+            abort(_answer(507, RESUME_LATER, Upload_Offset=upload.offset))
         if checksum is not None and checksum[1].digest() != checksum[2]:
             part.truncate(upload.offset)
             return _answer(CHECKSUM_MISMATCH, "The chunk's checksum does not match its bytes; it was discarded.",
@@ -203,7 +219,6 @@ def _receive(upload):
                 _forget(upload)
                 abort(_answer(415, str(refusal)))
             upload.checked = True
-        part.flush()
     upload.offset += written
     db.session.commit()
     headers = {"Upload_Offset": upload.offset, "Upload_Expires": _expires_header(upload)}
@@ -226,7 +241,7 @@ def _copy_body(part, upload, remaining, checksum):
             break
         if not chunk:
             break
-        part.write(chunk)
+        _write_all(part, chunk)
         if checksum is not None:
             checksum[1].update(chunk)
         if not upload.checked and len(head) < SNIFF_BYTES:
@@ -238,6 +253,12 @@ def _copy_body(part, upload, remaining, checksum):
         part.truncate(upload.offset)
         return 0, head, False
     return written, head, complete_stream
+
+
+def _write_all(part, data):
+    view = memoryview(data)
+    while view:
+        view = view[part.write(view):]
 
 
 def _existing_head(upload):

@@ -127,6 +127,7 @@ def live_server(tmp_path_factory, redis_url):
         "STORAGE_BACKEND": "local",
         "STORAGE_ROOT": str(folder / "storage"),
         "STAGING_DIR": str(folder / "staging"),
+        "STAGING_RESERVE_BYTES": "16MiB",
         "SECRET_KEY": secrets.token_urlsafe(32),
         # Resumable from 3 MB in chunks of 1 MiB: the resumable tests send several PATCHes of a small
         # file (what they show does not depend on the size, and 21 MB through the browser took seconds).
