@@ -1,19 +1,52 @@
 """Housekeeping every worker does at start and then every MAINTENANCE_INTERVAL seconds: rescue
-bulk operations whose worker died and uploads whose job was lost, remove stored objects whose rows are gone, and remove
+bulk operations whose worker died and uploads whose job was lost, cancel (hourly) multipart
+uploads that a killed transfer left in the bucket, remove stored objects whose rows are gone, and remove
 resumable uploads left unfinished past their expiry."""
 import logging
+from datetime import timedelta
+
+import redis
+from flask import current_app
 
 from ..bulk.service import recover_stalled_operations
-from ..extensions import db
+from ..extensions import db, redis_connection
 from ..library.trash import flush_pending_deletions
+from ..storage import get_storage
 from ..upload.service import recover_stalled_uploads
 from ..upload.tus import expire_uploads
 
+from . import with_app_context
+from .queues import UPLOAD_JOB_TIMEOUT
+
 log = logging.getLogger(__name__)
+# A multipart upload older than the longest an upload job may run (RQ kills it then) has no transfer
+# left to finish it. Listing uploads is a billed request on B2: once an hour, whatever the workers.
+ABANDONED_AFTER = timedelta(seconds=UPLOAD_JOB_TIMEOUT + 3600)
+SWEEP_EVERY_SECONDS = 3600
+
+
+def abort_abandoned_multipart_uploads(older_than=ABANDONED_AFTER, every=SWEEP_EVERY_SECONDS):
+    key = f"{current_app.config['REDIS_NAMESPACE']}:multipart-sweep"
+    try:
+        if every and not redis_connection.client.set(key, 1, nx=True, ex=every):
+            return 0  # another worker swept within the hour
+    except redis.RedisError:
+        return 0
+    cancelled = get_storage().abort_abandoned_uploads(older_than)
+    if cancelled:
+        log.warning("cancelled %s unfinished multipart upload(s) left by stopped transfers", cancelled)
+    return cancelled
+
+
+@with_app_context
+def remove_deleted_bytes():
+    """The job a permanent delete queues (jobs/queues.enqueue_deletions)."""
+    flush_pending_deletions()
 
 
 def run_maintenance():
-    for task in (recover_stalled_operations, recover_stalled_uploads, flush_pending_deletions, expire_uploads):
+    for task in (recover_stalled_operations, recover_stalled_uploads, flush_pending_deletions, expire_uploads,
+                 abort_abandoned_multipart_uploads):
         try:
             task()
         except Exception:  # one failing task must not stop the others, nor the worker

@@ -14,6 +14,7 @@ BULK = "bulk"
 MAINTENANCE = "maintenance"
 ALL_QUEUES = (UPLOADS, BULK, MAINTENANCE)
 LIVE_JOB_STATES = ("queued", "started", "scheduled", "deferred")
+UPLOAD_JOB_TIMEOUT = 6 * 3600  # moving 5 GiB to B2 on a slow link; RQ kills the horse past it
 
 # What the user reads when Redis cannot take a job: each says what was kept and what to do.
 UPLOAD_NOT_QUEUED = "The background service is unavailable right now. Your file is kept; press Retry in a moment."
@@ -42,7 +43,7 @@ def enqueue_upload_processing(operation, job_id=None, fail_when_unavailable=True
     try:
         job = get_queue(UPLOADS).enqueue(
             "mediamgr.jobs.ingest.process_upload", operation.id, job_id=job_id,
-            retry=Retry(max=len(intervals), interval=intervals), job_timeout=6 * 3600, result_ttl=3600,
+            retry=Retry(max=len(intervals), interval=intervals), job_timeout=UPLOAD_JOB_TIMEOUT, result_ttl=3600,
             failure_ttl=7 * 86400, on_failure=Callback("mediamgr.jobs.ingest.upload_job_failed"),
             description=f"process upload operation {operation.id}")
     except redis.RedisError:
@@ -78,6 +79,16 @@ def enqueue_document_pages(media_id):
     except redis.RedisError:
         return False
     return True
+
+
+def enqueue_deletions():
+    """Remove the stored bytes of what was just deleted, in a worker: a web request never waits on
+    storage. When Redis cannot take the job, the next maintenance round removes them."""
+    try:
+        get_queue(MAINTENANCE).enqueue("mediamgr.jobs.maintenance.remove_deleted_bytes", job_timeout=600,
+                                       result_ttl=60, failure_ttl=86400, description="remove deleted bytes")
+    except redis.RedisError:
+        pass
 
 
 def job_is_live(job_id):

@@ -6,6 +6,7 @@ from ..courses.usage import removed_links
 from ..extensions import db
 from ..htmx import is_htmx, page_or_fragment, trigger
 from ..scoping import get_owned_or_404, owned
+from ..jobs.queues import enqueue_deletions
 from ..storage import get_storage
 from ..upload.service import latest_upload_operation, retry_upload
 from . import bp
@@ -16,7 +17,7 @@ from .queries import (SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_ch
                       tag_suggestions, trash_page)
 from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
                       set_category, set_description)
-from .trash import delete_files, flush_pending_deletions, restore_files, trash_files
+from .trash import delete_files, restore_files, trash_files
 from .views import after_edit, after_removal, details_context, in_use_answer
 
 
@@ -197,7 +198,7 @@ def delete(media_id):
         db.session.rollback()
         return after_edit(media, outcome.failure_for(media.id), 409)
     db.session.commit()
-    flush_pending_deletions()  # only once the rows are gone for good
+    enqueue_deletions()  # only once the rows are gone for good; storage may be slow, a worker waits for it
     return after_removal(media, f"“{name}” deleted permanently.", back="library.trash_index")
 
 

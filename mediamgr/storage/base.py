@@ -41,3 +41,8 @@ class Storage(ABC):
     @abstractmethod
     def check(self):
         """Raise StorageError when the storage cannot be reached."""
+
+    def abort_abandoned_uploads(self, older_than):
+        """Cancel unfinished multipart uploads older than `older_than`; returns how many (none here:
+        only object stores have them)."""
+        return 0

@@ -1,6 +1,7 @@
 """S3-compatible storage (Backblaze B2, or moto in tests) through boto3 with multipart transfers."""
 import threading
 import time
+from datetime import datetime, timezone
 from collections import OrderedDict
 from urllib.parse import urlsplit
 
@@ -8,6 +9,7 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from flask import has_request_context
 
 from .base import Storage, StorageError, content_disposition
 from .signing import window_for
@@ -19,6 +21,11 @@ MiB = 1024 * 1024
 TRANSFER = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB,
                           max_concurrency=10, io_chunksize=1 * MiB, use_threads=True)
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
+# Timeouts (seconds) and attempts (botocore's "standard" retries: the first try included). A worker
+# may wait for a slow B2; a web request must answer in seconds even when storage hangs, so the few
+# calls a request makes (the health probe) use a client of their own.
+WORKER_TIMEOUTS = {"connect_timeout": 10, "read_timeout": 60, "attempts": 5}
+REQUEST_TIMEOUTS = {"connect_timeout": 2, "read_timeout": 3, "attempts": 2}
 _PERMANENT_CODES = {"AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchKey", "404"}
 
 
@@ -56,14 +63,25 @@ class S3Storage(Storage):
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self.cdn_base_url = cdn_base_url
-        # B2 refuses the x-amz-checksum-* headers that boto3 sends by default since 1.36: send them only
-        # when an API requires one. (Without them botocore signs each part's SHA-256 instead.)
-        config = Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                        retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=20,
-                        request_checksum_calculation="when_required", response_checksum_validation="when_required")
-        self.client = boto3.client("s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
-                                   aws_secret_access_key=secret_access_key, region_name=region, config=config)
+        def client(timeouts):
+            # B2 refuses the x-amz-checksum-* headers that boto3 sends by default since 1.36: send them only
+            # when an API requires one. (Without them botocore signs each part's SHA-256 instead.)
+            config = Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                            connect_timeout=timeouts["connect_timeout"], read_timeout=timeouts["read_timeout"],
+                            retries={"total_max_attempts": timeouts["attempts"], "mode": "standard"},
+                            max_pool_connections=20, request_checksum_calculation="when_required",
+                            response_checksum_validation="when_required")
+            return boto3.client("s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
+                                aws_secret_access_key=secret_access_key, region_name=region, config=config)
+
+        self.client = client(WORKER_TIMEOUTS)
+        self.request_client = client(REQUEST_TIMEOUTS)
         self._presigned = _PresignCache()
+
+    @property
+    def _client(self):
+        """The client for where this runs: short timeouts inside a web request, patient ones elsewhere."""
+        return self.request_client if has_request_context() else self.client
 
     @classmethod
     def from_config(cls, config):
@@ -99,7 +117,7 @@ class S3Storage(Storage):
         for start in range(0, len(keys), _DELETE_BATCH):
             batch = [{"Key": key} for key in keys[start:start + _DELETE_BATCH]]
             try:
-                answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+                answer = self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
             except (BotoCoreError, ClientError) as error:
                 raise _storage_error(error) from error
             requests += 1
@@ -110,7 +128,7 @@ class S3Storage(Storage):
 
     def exists(self, key):
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
+            self._client.head_object(Bucket=self.bucket, Key=key)
             return True
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
@@ -138,6 +156,24 @@ class S3Storage(Storage):
 
     def check(self):
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self._client.head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as error:
             raise _storage_error(error) from error
+
+    def abort_abandoned_uploads(self, older_than, prefix="users/"):
+        """Cancel the multipart uploads under `prefix` started more than `older_than` (a timedelta) ago:
+        parts of a transfer whose worker was killed, which B2 keeps (and bills) until cancelled.
+        Returns how many were cancelled."""
+        cutoff = datetime.now(timezone.utc) - older_than
+        cancelled = 0
+        try:
+            for page in self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket,
+                                                                                     Prefix=prefix):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] < cutoff:
+                        self._client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                            UploadId=upload["UploadId"])
+                        cancelled += 1
+        except (BotoCoreError, ClientError) as error:
+            raise _storage_error(error) from error
+        return cancelled
