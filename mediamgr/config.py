@@ -174,6 +174,8 @@ def load_config(instance_path, env=None):
         "MAX_UPLOAD_BYTES": parse_size("MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES", str(5 * GiB))),
         "DATABASE_TIMEOUT": parse_positive_int("DATABASE_TIMEOUT", env.get("DATABASE_TIMEOUT", "10")),
         "STAGING_RESERVE_BYTES": parse_size("STAGING_RESERVE_BYTES", env.get("STAGING_RESERVE_BYTES", "512MiB")),
+        "PROGRESS_SOCKETS_PER_USER": parse_positive_int("PROGRESS_SOCKETS_PER_USER",
+                                                        env.get("PROGRESS_SOCKETS_PER_USER", "8")),
         "MAX_IMAGE_PIXELS": parse_positive_int("MAX_IMAGE_PIXELS", env.get("MAX_IMAGE_PIXELS", "100000000")),
         "JOB_MEMORY_LIMIT_BYTES": parse_size("JOB_MEMORY_LIMIT_BYTES", env.get("JOB_MEMORY_LIMIT_BYTES", "3GiB")),
         "SIGNED_URL_TTL": parse_positive_int("SIGNED_URL_TTL", env.get("SIGNED_URL_TTL", "1800")),

@@ -1,6 +1,7 @@
 """The progress websocket (the polling fallback is operations.active), and what the panel shows on a page load."""
 import json
 import time
+import uuid
 
 import redis
 from flask import abort, current_app, request
@@ -15,6 +16,7 @@ from .views import recent_operations, render_events
 
 SOCKET_POLL_SECONDS = 1.0
 SESSION_CHECK_SECONDS = 30  # how long an open socket may outlive the end of its session
+TOO_MANY = 1008  # the close code htmx's websocket extension does not reconnect after: the page polls
 
 @bp.before_app_request
 def _guard_socket():
@@ -41,8 +43,10 @@ def socket(ws):
     pubsub = redis_connection.client.pubsub(ignore_subscribe_messages=True)
     user = current_user._get_current_object()
     checked_at = time.monotonic()
+    socket_id = uuid.uuid4().hex
     try:
         pubsub.subscribe(channel_for(user.id))
+        _count_in(user.id, socket_id)
         operations = recent_operations(current_user)
         snapshot = render_events(list(latest_states(operations).values()))
         db.session.close()
@@ -57,13 +61,45 @@ def socket(ws):
                 checked_at = time.monotonic()
             message = pubsub.get_message(timeout=SOCKET_POLL_SECONDS)
             if message and message["type"] == "message":
-                ws.send(render_events([json.loads(message["data"])]))
+                event = json.loads(message["data"])
+                if "close_sockets" in event:
+                    if socket_id in event["close_sockets"]:
+                        ws.close(reason=TOO_MANY, message="too many open pages: this one polls instead")
+                        break
+                    continue
+                ws.send(render_events([event]))
                 db.session.close()  # give the connection back: a socket may stay open for hours
     except (ConnectionClosed, redis.RedisError):
         pass
     finally:
         pubsub.close()
         db.session.remove()
+        _count_out(user.id, socket_id)
+
+
+def _sockets_key(user_id):
+    return f"{current_app.config['REDIS_NAMESPACE']}:sockets:{user_id}"
+
+
+def _count_in(user_id, socket_id):
+    """Count this socket among the user's open ones (in every web process); beyond
+    PROGRESS_SOCKETS_PER_USER the oldest are asked to close (their pages poll instead). A socket whose
+    process died without counting out is among the oldest and goes first."""
+    client, key = redis_connection.client, _sockets_key(user_id)
+    client.zadd(key, {socket_id: time.time()})
+    client.expire(key, 86400)
+    oldest = client.zrange(key, 0, -(current_app.config["PROGRESS_SOCKETS_PER_USER"] + 1))
+    if oldest:
+        names = [name.decode() if isinstance(name, bytes) else name for name in oldest]
+        client.zrem(key, *names)
+        client.publish(channel_for(user_id), json.dumps({"close_sockets": names}))
+
+
+def _count_out(user_id, socket_id):
+    try:
+        redis_connection.client.zrem(_sockets_key(user_id), socket_id)
+    except redis.RedisError:
+        pass
 
 
 @bp.app_context_processor
