@@ -3,7 +3,7 @@ oldest beyond the cap with code 1008, which the page's websocket extension does 
 polls instead), so open tabs cannot take every web thread. Real server, real Redis pub/sub."""
 import simple_websocket
 
-from test_websocket import connect, live, receive_until, session_for  # noqa: F401  (the `live` fixture)
+from test_websocket import connect, session_for
 
 
 def closed(ws, seconds=5):

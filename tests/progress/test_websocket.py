@@ -4,26 +4,8 @@ import threading
 import pytest
 import requests
 import simple_websocket
-from werkzeug.serving import make_server
 
 from helpers import PASSWORD, run_jobs
-
-
-@pytest.fixture
-def live(sqlite_app, tmp_path):
-    """The app served over real HTTP (threaded, websockets work), as one of several web processes."""
-    from mediamgr.cli import ensure_user
-
-    ensure_user("ada@example.com", PASSWORD, "Ada", "instructor")
-    ensure_user("ben@example.com", PASSWORD, "Ben", "instructor")
-    server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
-    # The page's origin, as PUBLIC_URL or ALLOWED_ORIGINS would name it (simple_websocket's client
-    # leaves the port out of its Host header, so the server's own origin cannot stand in).
-    sqlite_app.config["APP_ORIGINS"] = [f"http://127.0.0.1:{server.server_port}"]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield sqlite_app, f"127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def session_for(host, email):
@@ -147,7 +129,6 @@ def test_progress_events_are_throttled_to_ten_per_second(sqlite_app, monkeypatch
 
 def test_progress_can_be_reported_from_a_transfers_own_threads(sqlite_app):
     """boto3 calls the progress callback on its worker threads, which have no app context."""
-    import threading
 
     from mediamgr.progress import publisher
     from mediamgr.progress.models import Operation
