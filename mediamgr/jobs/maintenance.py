@@ -12,7 +12,7 @@ from ..bulk.service import recover_stalled_operations
 from ..extensions import db, redis_connection
 from ..library.trash import flush_pending_deletions
 from ..storage import get_storage
-from ..upload.service import recover_stalled_uploads
+from ..upload.service import recover_stalled_uploads, sweep_staging
 from ..upload.tus import expire_uploads
 
 from . import with_app_context
@@ -46,7 +46,7 @@ def remove_deleted_bytes():
 
 def run_maintenance():
     for task in (recover_stalled_operations, recover_stalled_uploads, flush_pending_deletions, expire_uploads,
-                 abort_abandoned_multipart_uploads):
+                 sweep_staging, abort_abandoned_multipart_uploads):
         try:
             task()
         except Exception:  # one failing task must not stop the others, nor the worker

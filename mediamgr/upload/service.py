@@ -1,6 +1,7 @@
 """From a staged file to a media row, an operation and a queued job; and back to the queue when
 that job was lost."""
 import logging
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +28,38 @@ MAX_RECOVERIES = 3
 
 def staging_path(operation_id):
     return Path(current_app.config["STAGING_DIR"]) / f"operation-{operation_id}.bin"
+
+
+STAGING_ORPHAN_SECONDS = 3600  # untouched this long: no request is still writing it
+
+
+def sweep_staging():
+    """Remove staging files nothing will use: the half-written body of a request that died (refused
+    ones are removed by the request itself), and the staged bytes of an upload that finished, was
+    deleted, or failed in a way Retry cannot mend. Returns how many files went."""
+    folder = Path(current_app.config["STAGING_DIR"])
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - STAGING_ORPHAN_SECONDS
+    removed = 0
+    for path in folder.glob("incoming-*.part"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    staged = {}
+    for path in folder.glob("operation-*.bin"):
+        number = path.stem.removeprefix("operation-")
+        if number.isascii() and number.isdigit() and path.stat().st_mtime < cutoff:
+            staged[int(number)] = path
+    if staged:
+        operations = {op.id: op for op in db.session.scalars(sa.select(Operation).where(Operation.id.in_(list(staged))))}
+        for operation_id, path in staged.items():
+            operation = operations.get(operation_id)
+            if (operation is None or operation.media_id is None or operation.status == "succeeded"
+                    or (operation.status == "failed" and not can_retry(operation))):
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def accept_staged_file(user, staged, link_chapter_id=None):

@@ -11,10 +11,13 @@ import binascii
 import fcntl
 import hashlib
 import secrets
+import time
 from datetime import timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
+import humanize
+import sqlalchemy as sa
 from flask import Response, abort, current_app, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import ClientDisconnected
@@ -23,7 +26,7 @@ from ..auth.tokens import TOKENS_DO_NOT_LINK, signed_in_with_token
 from ..courses.service import own_chapter
 from ..extensions import db
 from ..parsing import parse_count
-from ..scoping import get_owned_or_404
+from ..scoping import get_owned_or_404, owned_by
 from ..timeutil import utcnow
 from . import bp
 from .models import ResumableUpload
@@ -39,6 +42,7 @@ EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 CHECKSUMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460  # tus checksum extension: "Checksum Mismatch"
+ORPHAN_AFTER_SECONDS = 3600  # a staging file untouched this long, that nothing owns, is swept
 
 
 def _folder():
@@ -107,6 +111,7 @@ def tus_create():
         abort(_answer(413, f"This file is larger than the {upload_limit_text()} upload limit."))
     if length == 0:
         abort(_answer(400, "This file is empty (0 bytes); nothing was uploaded."))
+    _within_allowance(length)
     _ensure_room(length, NOTHING_KEPT)  # the whole file must fit above the reserve
     metadata_header = request.headers.get("Upload-Metadata", "")[:4000]
     metadata = _parse_metadata(metadata_header)
@@ -165,6 +170,24 @@ def tus_patch(upload_id):
         abort(_answer(409, "This upload is already complete."))
     _ensure_room(0, RESUME_LATER)
     return _receive(upload)
+
+
+def _within_allowance(length):
+    """One user's unfinished resumable uploads are bounded in number and in the bytes they reserve, so
+    nobody can hold the staging disk with uploads that never finish."""
+    unfinished = owned_by(ResumableUpload, current_user.id).where(ResumableUpload.completed_at.is_(None),
+                                                                   ResumableUpload.expires_at > utcnow())
+    rows = unfinished.subquery()
+    count, reserved = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(rows.c.length), 0))).one()
+    config = current_app.config
+    if count >= config["RESUMABLE_UPLOADS_PER_USER"]:
+        abort(_answer(429, f"You have {count} unfinished uploads. Finish or cancel some of them (the upload panel "
+                           "lists them) before you start another."))
+    if reserved + length > config["RESUMABLE_RESERVED_BYTES"]:
+        limit = humanize.naturalsize(config["RESUMABLE_RESERVED_BYTES"], binary=True, format="%.0f")
+        abort(_answer(413, f"Your unfinished uploads already reserve {humanize.naturalsize(reserved, binary=True)}; "
+                           f"with this one they would pass the {limit} allowed. Finish or cancel some first."))
 
 
 def _ensure_room(incoming, message):
@@ -319,12 +342,20 @@ def _parse_metadata(header):
 
 
 def expire_uploads():
-    """Remove unfinished uploads past their expiry, with their staging files; returns how many."""
+    """Remove unfinished uploads past their expiry, with their staging files, and part files that no
+    upload owns (a row deleted while its bytes stayed); returns how many uploads expired."""
     expired = db.session.scalars(db.select(ResumableUpload).where(ResumableUpload.expires_at <= utcnow(),
                                                                   ResumableUpload.completed_at.is_(None))).all()
     for upload in expired:
         part_path(upload.id).unlink(missing_ok=True)
         db.session.delete(upload)
     db.session.commit()
+    cutoff = time.time() - ORPHAN_AFTER_SECONDS
+    parts = {path.stem: path for path in _folder().glob("*.part") if path.stat().st_mtime < cutoff}
+    if parts:
+        owned = set(db.session.scalars(db.select(ResumableUpload.id).where(ResumableUpload.id.in_(list(parts)))))
+        for upload_id, path in parts.items():
+            if upload_id not in owned:
+                path.unlink(missing_ok=True)
     return len(expired)
 
