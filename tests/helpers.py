@@ -121,6 +121,7 @@ class Browser:
 
 
 ROOT = Path(__file__).resolve().parents[1]
+S3_SETTINGS = ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION")
 WORKER_SETTINGS = ("REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND", "STORAGE_ROOT", "STAGING_DIR", "SECRET_KEY")
 
 
@@ -129,6 +130,7 @@ def process_env(app, **settings):
     Redis and storage, with extra `settings`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "S3_"))}
     env.update({key: str(app.config[key]) for key in WORKER_SETTINGS})
+    env.update({key: str(app.config[key]) for key in S3_SETTINGS if app.config.get(key)})
     env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=app.instance_path,
                BULK_BATCH_SIZE="50", BULK_STALE_SECONDS="2", MAINTENANCE_INTERVAL="1", PYTHONUNBUFFERED="1",
                STAGING_RESERVE_BYTES=str(app.config["STAGING_RESERVE_BYTES"]))

@@ -7,7 +7,6 @@ found it, so a batch is never counted twice, even when a stalled job wakes up af
 took the operation over (see bulk.service.recover_stalled_operations).
 """
 import logging
-import threading
 
 import sqlalchemy as sa
 from flask import current_app
@@ -24,6 +23,7 @@ from ..library.trash import DELETE_BATCH, flush_pending_deletions
 from ..progress.models import Operation, OperationItem
 from ..progress.publisher import ProgressReporter
 from ..timeutil import utcnow
+from .heartbeat import Heartbeat
 from . import with_app_context
 
 log = logging.getLogger(__name__)
@@ -57,29 +57,22 @@ class BulkRun:
         self.operation_id = operation_id
         self.job_id = job_id
         self.batch_size = current_app.config["BULK_BATCH_SIZE"]
-        self.heartbeat_every = max(0.5, current_app.config["BULK_STALE_SECONDS"] / 4)
         self.pending_keys = 0
 
     def run(self):
         operation = db.session.get(Operation, self.operation_id)
         if operation is None or operation.is_finished or operation.job_id != self.job_id:
             return
-        stop = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(db.engine, stop), daemon=True)
         try:
             self._claim()
-            beat.start()
-            if self.operation.stage == "selecting":
-                self._select()
-            while self._next_batch():
-                pass
+            with Heartbeat(self.operation_id, self.job_id):
+                if self.operation.stage == "selecting":
+                    self._select()
+                while self._next_batch():
+                    pass
         except Superseded:
             db.session.rollback()
             log.info("operation %s: taken over by another job; job %s stops", self.operation_id, self.job_id)
-        finally:
-            stop.set()
-            if beat.is_alive():
-                beat.join()
 
     # ---- steps ----------------------------------------------------------------------------------
     def _claim(self):
@@ -177,14 +170,3 @@ class BulkRun:
     def _report(self, must_deliver):
         self.reporter.sync(self.operation)
         self.reporter.report(must_deliver=must_deliver)
-
-    def _heartbeat(self, engine, stop):
-        """Say "still working" every few seconds, also while one batch or a storage request is slow."""
-        while not stop.wait(self.heartbeat_every):
-            try:
-                with engine.begin() as connection:
-                    connection.execute(sa.update(Operation).where(Operation.id == self.operation_id,
-                                                                  Operation.job_id == self.job_id)
-                                       .values(heartbeat_at=utcnow()))
-            except sa.exc.SQLAlchemyError:
-                log.debug("heartbeat of operation %s skipped", self.operation_id, exc_info=True)

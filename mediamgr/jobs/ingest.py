@@ -22,6 +22,7 @@ from ..timeutil import utcnow
 from . import with_app_context
 from .previews import store_document_pages
 from .budgets import OverBudget, too_large_for_memory
+from .heartbeat import Heartbeat
 from .probe import MediaUnreadable, probe_media
 from .thumbnails import make_thumbnail, save_thumbnail
 
@@ -32,6 +33,7 @@ STORAGE_RETRYING = "Storage did not answer; trying again."
 STORAGE_FAILED = ("Could not store the file: the storage service did not take it. The upload is kept; "
                   "press Retry in a moment.")
 STOPPED = "Processing stopped unexpectedly. Press Retry to try again."
+WORKER_STOPPED = "The worker stopped; trying again."
 
 
 class UploadLost(Exception):
@@ -41,7 +43,7 @@ class UploadLost(Exception):
 @with_app_context
 def process_upload(operation_id):
     operation = db.session.get(Operation, operation_id)
-    if operation is None or operation.status == "succeeded":
+    if operation is None or operation.status == "succeeded" or _superseded(operation):
         return
     media = operation.media
     if media is None:
@@ -51,7 +53,7 @@ def process_upload(operation_id):
     reporter = ProgressReporter(operation)
     reporter.report()
     try:
-        with _LocalCopy(operation, media) as local_path:
+        with Heartbeat(operation_id), _LocalCopy(operation, media) as local_path:
             _transfer(operation, media, local_path, reporter)
             _probe(operation, media, local_path, reporter)
             _thumbnail(operation, media, local_path, reporter)
@@ -70,8 +72,17 @@ def process_upload(operation_id):
         log.warning("operation %s: out of memory", operation_id)
         mark_upload_failed(operation_id, str(too_large_for_memory()), retryable=False)
         return
+    db.session.refresh(operation)
+    if _superseded(operation):  # this worker stalled and the upload was given to another job meanwhile
+        log.warning("upload operation %s: taken over by job %s; this job stops", operation_id, operation.job_id)
+        return
     _mark_ready(operation, media)
     _remove_staging(operation)
+
+
+def _superseded(operation):
+    job = get_current_job()
+    return bool(job and operation.job_id and operation.job_id != job.id)
 
 
 def _start(operation):
@@ -79,6 +90,7 @@ def _start(operation):
     operation.stage = "transferring"
     operation.error = None
     operation.started_at = operation.started_at or utcnow()
+    operation.heartbeat_at = utcnow()
     db.session.commit()
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..jobs.ingest import STOPPED, mark_upload_failed
+from ..jobs.ingest import STOPPED, WORKER_STOPPED, mark_upload_failed
 from ..jobs.queues import enqueue_upload_processing, job_is_live
 from ..library.models import MediaFile
 from ..history import record_event
@@ -116,11 +116,14 @@ def can_retry(operation):
 
 
 def is_stuck(operation):
-    """Waiting for, or in, a job that RQ no longer has (Redis restarted empty) or that died with its
-    worker, for longer than BULK_STALE_SECONDS."""
+    """Running without a heartbeat (its worker died, whatever RQ still says), or waiting for a job RQ no
+    longer has (Redis restarted empty), for longer than BULK_STALE_SECONDS."""
     cutoff = utcnow() - timedelta(seconds=current_app.config["BULK_STALE_SECONDS"])
-    return (operation.kind == "upload" and operation.status in ACTIVE and operation.created_at < cutoff
-            and not (operation.job_id and job_is_live(operation.job_id)))
+    if operation.kind != "upload" or operation.status not in ACTIVE or operation.created_at >= cutoff:
+        return False
+    if operation.status == "running":
+        return (operation.heartbeat_at or operation.started_at or operation.created_at) < cutoff
+    return not (operation.job_id and job_is_live(operation.job_id))
 
 
 def recover_stalled_uploads():
@@ -143,11 +146,13 @@ def recover_stalled_uploads():
             sa.update(Operation).where(Operation.id == operation.id, Operation.status.in_(ACTIVE),
                                        Operation.job_id.is_(None) if operation.job_id is None
                                        else Operation.job_id == operation.job_id)
-            .values(job_id=new_job_id, details={**(operation.details or {}), "recoveries": recoveries})).rowcount
+            .values(job_id=new_job_id, status="queued", stage="retrying", error=WORKER_STOPPED,
+                    details={**(operation.details or {}), "recoveries": recoveries})).rowcount
         db.session.commit()
         if not taken:
             continue
         operation = db.session.get(Operation, operation.id, populate_existing=True)
+        publish_operation(operation)  # the panel says so at once, instead of a frozen percentage
         if enqueue_upload_processing(operation, job_id=new_job_id, fail_when_unavailable=False) is None:
             return recovered  # Redis is down: the next round tries again
         log.warning("upload operation %s: its job was lost; queued again as %s", operation.id, new_job_id)
