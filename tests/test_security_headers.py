@@ -140,5 +140,6 @@ def test_deleting_a_pdf_removes_its_page_images(ada, worker, samples, app):
     assert len(keys) == 3 and all(get_storage().exists(key) for key in keys)
     ada.post(f"/media/{media.id}/trash")
     ada.post(f"/media/{media.id}/delete")
+    worker()  # the bytes go in a worker, after the commit
     assert not any(get_storage().exists(key) for key in keys)
     assert db.session.query(Rendition).count() == 0

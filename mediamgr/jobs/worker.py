@@ -2,6 +2,7 @@
 gives each forked work horse fresh database connections."""
 import argparse
 import logging
+import resource
 import signal
 import time
 
@@ -29,6 +30,12 @@ class AppWorker(Worker):
         db.engine.dispose(close=False)
         limit_memory(current_app.config["JOB_MEMORY_LIMIT_BYTES"])
         super().main_work_horse(job, queue)
+
+    def teardown(self):
+        """On the way out, the peak memory of this worker's work horses (the kernel's count)."""
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+        log.info("work horses' peak memory: %s MiB", peak)
+        super().teardown()
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
