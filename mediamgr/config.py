@@ -73,6 +73,14 @@ def engine_options(url, timeout):
     return {"pool_pre_ping": True, "connect_args": {"connect_timeout": timeout}}
 
 
+def _check_socket_url(url):
+    """Where pages open the progress websocket when another process serves it: ws:// or wss://."""
+    if url and not re.fullmatch(r"wss?://[^/\s]+/\S*", url):
+        raise ConfigError(f"PROGRESS_SOCKET_URL must be a ws:// or wss:// URL such as ws://127.0.0.1:5001/ws/progress, "
+                          f"got {url!r}")
+    return url or None
+
+
 def _check_redis_url(url):
     if urlparse(url).scheme not in ("redis", "rediss", "unix"):
         raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {url!r}")
@@ -179,6 +187,8 @@ def load_config(instance_path, env=None):
         "RESUMABLE_UPLOADS_PER_USER": parse_positive_int("RESUMABLE_UPLOADS_PER_USER",
                                                          env.get("RESUMABLE_UPLOADS_PER_USER", "20")),
         "RESUMABLE_RESERVED_BYTES": parse_size("RESUMABLE_RESERVED_BYTES", env.get("RESUMABLE_RESERVED_BYTES", "20GiB")),
+        "PROGRESS_SOCKET_URL": _check_socket_url(env.get("PROGRESS_SOCKET_URL", "").strip()),
+        "PROGRESS_SOCKET_PORT": parse_count("PROGRESS_SOCKET_PORT", env.get("PROGRESS_SOCKET_PORT", "0")) or None,
         "MAX_IMAGE_PIXELS": parse_positive_int("MAX_IMAGE_PIXELS", env.get("MAX_IMAGE_PIXELS", "100000000")),
         "JOB_MEMORY_LIMIT_BYTES": parse_size("JOB_MEMORY_LIMIT_BYTES", env.get("JOB_MEMORY_LIMIT_BYTES", "3GiB")),
         "SIGNED_URL_TTL": parse_positive_int("SIGNED_URL_TTL", env.get("SIGNED_URL_TTL", "1800")),

@@ -103,11 +103,16 @@ def main():
     except ConfigError as error:
         sys.exit(f"mediamgr: configuration error: {error}")
     bind = env.get("BIND", f"127.0.0.1:{env.get('PORT', '5000')}")
+    host, _, port = bind.rpartition(":")
+    if not env.get("PROGRESS_SOCKET_URL"):  # the progress sockets in a gevent process of their own
+        env.setdefault("PROGRESS_SOCKET_PORT", str(int(port) + 1))
+        env.setdefault("WS_BIND", f"{host}:{env['PROGRESS_SOCKET_PORT']}")
     python = sys.executable
+    gunicorn = [python, "-m", "gunicorn", "-c"]
     children = [
         Child("worker", [python, str(PROJECT_ROOT / "worker.py")], env),
-        Child("web server", [python, "-m", "gunicorn", "-c", str(PROJECT_ROOT / "mediamgr" / "gunicorn_conf.py"),
-                             "app:app"], env),
+        Child("web server", gunicorn + [str(PROJECT_ROOT / "mediamgr" / "gunicorn_conf.py"), "app:app"], env),
+        Child("websocket server", gunicorn + [str(PROJECT_ROOT / "mediamgr" / "gunicorn_ws_conf.py"), "app:app"], env),
     ]
     stopping = False
     gave_up = None

@@ -21,7 +21,13 @@ def _socket_origin(origin):
 def content_security_policy(config):
     storage = " ".join(sorted({_origin(config.get("S3_ENDPOINT_URL")), _origin(config.get("CDN_BASE_URL"))} - {""}))
     sources = f"'self' {storage}".strip()
-    sockets = " ".join(_socket_origin(origin) for origin in config["APP_ORIGINS"])
+    sockets = [_socket_origin(origin) for origin in config["APP_ORIGINS"]]
+    if config.get("PROGRESS_SOCKET_PORT"):  # make run's websocket process, on each origin's host
+        sockets += [_socket_origin(origin).rsplit(":", 1)[0] + f":{config['PROGRESS_SOCKET_PORT']}"
+                    for origin in config["APP_ORIGINS"]]
+    if config.get("PROGRESS_SOCKET_URL"):
+        sockets.append(_origin(config["PROGRESS_SOCKET_URL"]))
+    sockets = " ".join(sockets)
     return ("default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'self'; "
             "form-action 'self'; frame-ancestors 'none'; "
             f"img-src {sources} data: blob:; media-src {sources} blob:; frame-src 'none'; "

@@ -146,15 +146,20 @@ def start_worker(app, log_path, queues=("bulk",), burst=False, **settings):
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def start_web(app, log_path, **settings):
-    """A real gunicorn (the production settings, one process) on the app's database; returns (process,
-    its URL) once it answers."""
+def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = process_env(app, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", **settings)
+        return probe.getsockname()[1]
+
+
+def start_web(app, log_path, config="mediamgr/gunicorn_conf.py", port=None, **settings):
+    """A real gunicorn (the production settings of `config`, one process) on the app's database;
+    returns (process, its URL) once it answers."""
+    port = port or free_port()
+    env = process_env(app, BIND=f"127.0.0.1:{port}", WS_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1",
+                      WS_CONCURRENCY="1", **settings)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "mediamgr/gunicorn_conf.py", "app:app"],
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", config, "app:app"],
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

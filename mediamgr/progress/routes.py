@@ -4,7 +4,7 @@ import time
 import uuid
 
 import redis
-from flask import abort, current_app, request
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 from simple_websocket import ConnectionClosed
 
@@ -30,6 +30,20 @@ def _guard_socket():
     if origin and origin.lower() not in allowed_origins():
         abort(403)
     return None
+
+
+def progress_socket_url():
+    """Where the page opens its progress socket: PROGRESS_SOCKET_URL; else, with PROGRESS_SOCKET_PORT
+    (`make run`'s websocket process), that port on the host the page came from, when it is one of the
+    app's origins (so the browser sends the same cookies); else this process, at /ws/progress."""
+    config = current_app.config
+    if config["PROGRESS_SOCKET_URL"]:
+        return config["PROGRESS_SOCKET_URL"]
+    origin = request.host_url.rstrip("/").lower()
+    if config["PROGRESS_SOCKET_PORT"] and origin in config["APP_ORIGINS"]:
+        scheme, host = origin.split("://", 1)
+        return f"{'wss' if scheme == 'https' else 'ws'}://{host.rsplit(':', 1)[0]}:{config['PROGRESS_SOCKET_PORT']}/ws/progress"
+    return url_for("progress.socket")
 
 
 def allowed_origins():
@@ -100,6 +114,11 @@ def _count_out(user_id, socket_id):
         redis_connection.client.zrem(_sockets_key(user_id), socket_id)
     except redis.RedisError:
         pass
+
+
+@bp.app_context_processor
+def _socket_url():
+    return {"progress_socket_url": progress_socket_url}
 
 
 @bp.app_context_processor
