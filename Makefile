@@ -33,8 +33,12 @@ chromium:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist); each has its own database schema,
+# Redis namespace, S3 stand-in and browser server. PYTEST_WORKERS=0 runs it in this one.
+PYTEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Unused imports and names, undefined names: the pyflakes rules.
 lint: $(VENV)/.installed-test
