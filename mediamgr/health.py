@@ -50,7 +50,10 @@ class StorageProbe:
 
 
 def _storage_probe():
-    return current_app.extensions.setdefault("storage-probe", StorageProbe())
+    probe = current_app.extensions.get("storage-probe")
+    if probe is None:
+        probe = current_app.extensions.setdefault("storage-probe", StorageProbe())
+    return probe
 
 
 @bp.get("/healthz")

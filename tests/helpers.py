@@ -138,6 +138,17 @@ def process_env(app, **settings):
     return env
 
 
+def wait_for(condition, seconds, what, log_path=None):
+    """Poll `condition` until it holds; past `seconds`, fail naming `what`, with the log's tail."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    tail = Path(log_path).read_text(errors="replace")[-3000:] if log_path else ""
+    raise AssertionError(f"timed out waiting for {what}\n{tail}")
+
+
 def start_worker(app, log_path, queues=("bulk",), burst=False, **settings):
     """A real worker process (`worker.py`: it forks a work horse per job); its output goes to `log_path`."""
     command = [sys.executable, "worker.py", "--queues", ",".join(queues)] + (["--burst"] if burst else [])

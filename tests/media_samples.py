@@ -38,16 +38,7 @@ def pdf_with_open_action_script():
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
         b"<< /S /JavaScript /JS (app.alert('pdf script ran'); this.submitForm('/media/bulk');) >>",
     ]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return _pdf_of(objects)
 
 
 def docx_bytes():
@@ -114,6 +105,11 @@ def pdf_with_page(width_pt=612, height_pt=1_000_000):
     """A one-page PDF of about 200 bytes whose page claims to be width_pt × height_pt points."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % (width_pt, height_pt)]
+    return _pdf_of(objects)
+
+
+def _pdf_of(objects):
+    """A PDF file of the given objects (numbered from 1; the first is the catalog), with its xref table."""
     out = bytearray(b"%PDF-1.7\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

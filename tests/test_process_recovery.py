@@ -4,12 +4,10 @@ that crashed instead of stopping the whole app. Real processes, a real redis-ser
 started again."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import psutil
 from rq.job import Job
@@ -17,17 +15,7 @@ from rq.job import Job
 from mediamgr.extensions import redis_connection
 from mediamgr.jobs.queues import UPLOADS, get_queue
 
-from helpers import ROOT, start_worker
-
-
-def wait_for(condition, seconds, what, log_path=None):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    tail = Path(log_path).read_text(errors="replace")[-3000:] if log_path else ""
-    raise AssertionError(f"timed out waiting for {what}\n{tail}")
+from helpers import ROOT, free_port, start_worker, wait_for
 
 
 def job_status(job):
@@ -57,12 +45,6 @@ def test_a_worker_whose_redis_went_away_during_a_job_comes_back(own_redis, tmp_p
     assert "starting again in" in log_path.read_text()
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _answers(url):
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
@@ -72,7 +54,7 @@ def _answers(url):
 
 
 def test_the_runner_restarts_a_crashed_worker_and_keeps_serving(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DATABASE_", "REDIS_", "S3_"))}
     env.update(INSTANCE_PATH=str(tmp_path / "instance"), PORT=str(port), WEB_CONCURRENCY="1",
                PASSWORD_HASH_METHOD="scrypt:1024:8:1", PYTHONUNBUFFERED="1")

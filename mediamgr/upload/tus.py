@@ -32,7 +32,7 @@ from . import bp
 from .models import ResumableUpload
 from .names import sanitize_filename
 from .request import upload_limit_text
-from .service import accept_staged_file
+from .service import STAGING_ORPHAN_SECONDS, accept_staged_file
 from .sniff import SNIFF_BYTES, RejectedFile, classify
 from .space import NOTHING_KEPT, RESUME_LATER, OutOfSpace, ensure_room, is_disk_full
 from .staging import COPY_CHUNK, FinishedFile
@@ -42,7 +42,6 @@ EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 CHECKSUMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460  # tus checksum extension: "Checksum Mismatch"
-ORPHAN_AFTER_SECONDS = 3600  # a staging file untouched this long, that nothing owns, is swept
 
 
 def _folder():
@@ -350,7 +349,7 @@ def expire_uploads():
         part_path(upload.id).unlink(missing_ok=True)
         db.session.delete(upload)
     db.session.commit()
-    cutoff = time.time() - ORPHAN_AFTER_SECONDS
+    cutoff = time.time() - STAGING_ORPHAN_SECONDS
     parts = {path.stem: path for path in _folder().glob("*.part") if path.stat().st_mtime < cutoff}
     if parts:
         owned = set(db.session.scalars(db.select(ResumableUpload.id).where(ResumableUpload.id.in_(list(parts)))))

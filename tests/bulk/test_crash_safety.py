@@ -4,7 +4,6 @@ the database of the `app` fixture (SQLite and PostgreSQL)."""
 import os
 import signal
 import time
-from pathlib import Path
 
 import psutil
 import pytest
@@ -17,7 +16,7 @@ from mediamgr.jobs.queues import BULK, get_queue
 from mediamgr.library.models import MediaEvent, Tag, media_tags
 from mediamgr.progress.models import Operation
 
-from helpers import start_worker
+from helpers import start_worker, wait_for
 
 pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
 
@@ -40,15 +39,6 @@ def signal_all(pids, signum):
 def current(operation_id):
     db.session.rollback()
     return db.session.get(Operation, operation_id, populate_existing=True)
-
-
-def wait_for(condition, seconds, what, log_path):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}\n" + Path(log_path).read_text(errors="replace")[-3000:])
 
 
 def test_a_worker_killed_mid_operation_is_replaced_and_every_file_is_tagged_once(app, ada, files, tmp_path):
