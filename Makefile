@@ -8,7 +8,7 @@ HTMX_WS_VERSION := 2.0.4
 TUS_JS_VERSION := 4.3.1
 SORTABLE_VERSION := 1.15.7
 
-.PHONY: run test bench chromium vendor lint clean
+.PHONY: run test faults bench chromium vendor lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "mediamgr needs Python 3.11 or newer")'
@@ -38,7 +38,12 @@ chromium:
 PYTEST_WORKERS ?= 2
 
 test: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The fault suite alone (it is part of `make test` too): a scaled-out set of real processes broken one
+# fault at a time (tests/faults). FAULT_MAINTENANCE_INTERVAL sets its maintenance interval (2 s).
+faults: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m faults -s $(PYTEST_ARGS) tests/faults
 
 # Unused imports and names, undefined names: the pyflakes rules.
 lint: $(VENV)/.installed-test

@@ -1,5 +1,6 @@
 """`make bench` (python -m benchmarks.run): seed big libraries and time the grid on SQLite and
-PostgreSQL, then upload ingest over HTTP and transfers to S3; prints PASS/MISS against each target,
+PostgreSQL, then upload ingest over HTTP and transfers to S3, then resilience (1,000 open progress
+sockets, decompression bombs, recovery from each fault); prints PASS/MISS against each target,
 a markdown summary, and saves everything as JSON under benchmarks/results/."""
 import argparse
 import os
@@ -8,7 +9,7 @@ import time
 
 import psycopg
 
-from . import bulk, courses, grid, ingest, resumable, transfer
+from . import bombs, bulk, courses, faults, grid, ingest, resumable, sockets, transfer
 from .dataset import Plan
 from .payload import make_payload
 from .report import Check, Report
@@ -29,7 +30,10 @@ def parse_args(argv):
                              f"{grid.MIN_REQUESTS}); 0 times every scenario --requests times")
     parser.add_argument("--payload-mib", type=int, default=1024, help="size of the ingest and transfer file")
     parser.add_argument("--pg-dsn", default=os.environ.get("TEST_POSTGRES_DSN", DEFAULT_PG_DSN))
-    for part in ("sqlite", "postgres", "grid", "courses", "bulk", "ingest", "transfer", "resumable"):
+    parser.add_argument("--fault-interval", type=int, default=faults.INTERVAL, metavar="SECONDS",
+                        help="MAINTENANCE_INTERVAL (and BULK_STALE_SECONDS) of the fault part's scaled-out set")
+    for part in ("sqlite", "postgres", "grid", "courses", "bulk", "ingest", "transfer", "resumable", "sockets",
+                 "bombs", "faults"):
         parser.add_argument(f"--skip-{part}", action="store_true", help=f"leave out the {part} part")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
     return parser.parse_args(argv)
@@ -97,6 +101,18 @@ def bench_transfers(workspace, report, options):
         bulk.run_delete_requests(workspace, report)
 
 
+def bench_resilience(workspace, report, options):
+    if not options.skip_sockets:
+        report.section(f"{sockets.SOCKETS:,} progress sockets open on one web host (page process + websocket process)")
+        sockets.run(workspace, report, options.rounds)
+    if not options.skip_bombs:
+        report.section("decompression bombs, each in a worker of its own")
+        bombs.run(workspace, report)
+    if not options.skip_faults:
+        report.section(f"recovery from each fault (tests/faults, MAINTENANCE_INTERVAL {options.fault_interval} s)")
+        faults.run(workspace, report, options.rounds, options.fault_interval)
+
+
 def main(argv=None):
     options = parse_args(argv)
     report = Report(vars(options))
@@ -106,6 +122,7 @@ def main(argv=None):
         bench_databases(workspace, report, options)
         if not (options.skip_ingest and options.skip_transfer and options.skip_resumable and options.skip_bulk):
             bench_transfers(workspace, report, options)
+        bench_resilience(workspace, report, options)
     finally:
         workspace.close()
         report.print_summary()

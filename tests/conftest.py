@@ -7,24 +7,13 @@ import uuid
 
 import psycopg
 import pytest
-import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from mediamgr import create_app, embedded_redis
-from mediamgr.auth.models import User
 from mediamgr.extensions import db
 
-from helpers import PASSWORD, TEST_HASH_METHOD, TEST_USERS, Browser, base_config, run_jobs
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _unavailable(message):
-    """No service: an error on CI, a skip (that says why) elsewhere."""
-    if IN_CI:
-        pytest.fail(message + " (CI=true: services are required)")
-    pytest.skip(message)
+from helpers import (PASSWORD, PG_DSN, TEST_HASH_METHOD, TEST_USERS, Browser, add_test_users, base_config, migrate, run_jobs,
+                     unavailable)
 
 
 @pytest.fixture(scope="session")
@@ -52,22 +41,8 @@ def password_hash():
     return generate_password_hash(PASSWORD, method=TEST_HASH_METHOD)
 
 
-def _add_test_users(password_hash):
-    db.session.execute(sa.insert(User), [
-        {"email": email, "display_name": email.split("@")[0].title(), "role": role, "password_hash": password_hash}
-        for email, role in TEST_USERS])
-    db.session.commit()
 
 
-def _migrate(config, password_hash=None):
-    from flask_migrate import upgrade
-
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-        if password_hash:
-            _add_test_users(password_hash)
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +50,7 @@ def sqlite_template(tmp_path_factory, redis_url, password_hash):
     """A SQLite file migrated once, with the test users in it; each test gets a copy."""
     folder = tmp_path_factory.mktemp("sqlite-template")
     path = folder / "template.sqlite3"
-    _migrate(base_config(folder, redis_url, f"sqlite:///{path}"), password_hash)
+    migrate(base_config(folder, redis_url, f"sqlite:///{path}"), password_hash)
     return path
 
 
@@ -85,11 +60,11 @@ def postgres_url(redis_url, tmp_path_factory):
     try:
         admin = psycopg.connect(PG_DSN, connect_timeout=2, autocommit=True)
     except psycopg.OperationalError as error:
-        _unavailable(f"PostgreSQL is not reachable at {PG_DSN}: PostgreSQL tests skipped ({error})")
+        unavailable(f"PostgreSQL is not reachable at {PG_DSN}: PostgreSQL tests skipped ({error})")
     schema = f"mm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
     url = re.sub(r"^postgresql://", "postgresql+psycopg://", PG_DSN) + f"?options=-csearch_path%3D{schema}"
-    _migrate(base_config(tmp_path_factory.mktemp("pg"), redis_url, url))
+    migrate(base_config(tmp_path_factory.mktemp("pg"), redis_url, url))
     yield url
     admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
     admin.close()
@@ -100,7 +75,7 @@ def _empty_postgres_tables(password_hash):
     tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     db.session.execute(db.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
-    _add_test_users(password_hash)
+    add_test_users(password_hash)
 
 
 @pytest.fixture

@@ -10,11 +10,15 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
 from flask import has_app_context
 from flask.globals import _cv_app
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
+from mediamgr import create_app
 from mediamgr.auth.models import User
 from mediamgr.auth.sessions import start_session
 from mediamgr.extensions import db, redis_connection
@@ -40,6 +44,35 @@ def base_config(tmp_path, redis_url, database_uri):
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
         "PROGRESS_MIN_INTERVAL": 0.01,  # a job's must-deliver events wait out this interval between them
     }
+
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def unavailable(message):
+    """No service: an error on CI, a skip (that says why) elsewhere."""
+    if IN_CI:
+        pytest.fail(message + " (CI=true: services are required)")
+    pytest.skip(message)
+
+
+def add_test_users(password_hash):
+    db.session.execute(sa.insert(User), [
+        {"email": email, "display_name": email.split("@")[0].title(), "role": role, "password_hash": password_hash}
+        for email, role in TEST_USERS])
+    db.session.commit()
+
+
+def migrate(config, password_hash=None):
+    from flask_migrate import upgrade
+
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        if password_hash:
+            add_test_users(password_hash)
+        db.engine.dispose()
 
 
 def isolated(function, *args, **kwargs):
@@ -196,13 +229,23 @@ def run_jobs(app):
 
 class TcpProxy:
     """A port that forwards to (host, port) until stop(): then every connection through it is cut and
-    new ones are refused, as when the server behind it stops; start() opens it again on the same port."""
+    new ones are refused, as when the server behind it stops; start() opens it again on the same port.
+    hang() makes it a black hole instead (connections are accepted, nothing is answered, what was on
+    its way is dropped) until resume(), which resets the connections it held."""
 
     def __init__(self, host, port):
         self.target = (host, port)
         self.port = None
         self.connections = []
+        self.hanging = False
         self.start()
+
+    def hang(self):
+        self.hanging = True
+
+    def resume(self):
+        self.hanging = False
+        self._cut()
 
     def start(self):
         self.listener = socket.create_server(("127.0.0.1", self.port or 0))
@@ -215,16 +258,23 @@ class TcpProxy:
                 client, _address = listener.accept()
             except OSError:  # stopped
                 return
-            upstream = socket.create_connection(self.target)
-            self.connections += [client, upstream]
+            self.connections.append(client)
+            if self.hanging:
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            self.connections.append(upstream)
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pump(source, sink):
+    def _pump(self, source, sink):
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self.hanging:
+                    sink.sendall(data)
         except OSError:
             pass
         finally:
@@ -240,13 +290,16 @@ class TcpProxy:
         except OSError:
             pass
         self.listener.close()
-        for connection in self.connections:
+        self._cut()
+
+    def _cut(self):
+        connections, self.connections = self.connections, []
+        for connection in connections:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
             connection.close()
-        self.connections = []
 
 
 class LiveApp:

@@ -5,7 +5,10 @@ idempotent, and the staging file is removed only after the Ready state is commit
 """
 import logging
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from rq import get_current_job
 from rq.exceptions import AbandonedJobError
@@ -14,6 +17,7 @@ from ..auth.models import User
 from ..courses.service import link_uploaded
 from ..extensions import db
 from ..history import record_event
+from ..library.models import MediaFile
 from ..progress.models import Operation
 from ..progress.publisher import ProgressReporter, publish_operation
 from ..storage import get_storage, thumbnail_key
@@ -86,6 +90,7 @@ def _superseded(operation):
 
 
 def _start(operation):
+    operation.details = {**(operation.details or {}), "attempts": (operation.details or {}).get("attempts", 0) + 1}
     operation.status = "running"
     operation.stage = "transferring"
     operation.error = None
@@ -126,12 +131,26 @@ def _transfer(operation, media, local_path, reporter):
         reporter.report(must_deliver=False, stage="transferring", processed=done, total=total)
 
     db.session.commit()  # hold no transaction open while the bytes move
-    get_storage().put_file(key, local_path, mime, on_progress)
+    storage = get_storage()
+    if operation.details.get("attempts", 1) > 1 and not _stored_by_another_job(operation, key):
+        # An earlier attempt that was killed (or lost its storage mid-way) may have left parts behind.
+        if cancelled := storage.abort_abandoned_uploads(timedelta(0), key=key):
+            log.warning("operation %s: cancelled %s unfinished upload(s) of an earlier attempt", operation.id, cancelled)
+    storage.put_file(key, local_path, mime, on_progress)
     operation.processed = total
     operation.stage = "probing"
     db.session.commit()
     reporter.sync(operation)
     reporter.report()
+
+
+def _stored_by_another_job(operation, key):
+    """Whether another upload of the same bytes (same owner, same content) is being stored right now:
+    its unfinished parts are its own, not leftovers."""
+    return bool(db.session.scalar(
+        sa.select(sa.func.count()).select_from(Operation).join(MediaFile, MediaFile.id == Operation.media_id)
+        .where(Operation.id != operation.id, Operation.kind == "upload", Operation.status == "running",
+               MediaFile.storage_key == key)))
 
 
 def _probe(operation, media, local_path, reporter):

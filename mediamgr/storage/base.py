@@ -42,7 +42,7 @@ class Storage(ABC):
     def check(self):
         """Raise StorageError when the storage cannot be reached."""
 
-    def abort_abandoned_uploads(self, older_than):
-        """Cancel unfinished multipart uploads older than `older_than`; returns how many (none here:
-        only object stores have them)."""
+    def abort_abandoned_uploads(self, older_than, key=None):
+        """Cancel unfinished multipart uploads (of `key`, else of every key) older than `older_than`;
+        returns how many (none here: only object stores have them)."""
         return 0

@@ -160,17 +160,17 @@ class S3Storage(Storage):
         except (BotoCoreError, ClientError) as error:
             raise _storage_error(error) from error
 
-    def abort_abandoned_uploads(self, older_than, prefix="users/"):
-        """Cancel the multipart uploads under `prefix` started more than `older_than` (a timedelta) ago:
-        parts of a transfer whose worker was killed, which B2 keeps (and bills) until cancelled.
-        Returns how many were cancelled."""
+    def abort_abandoned_uploads(self, older_than, key=None):
+        """Cancel the multipart uploads (of `key`, else of every key) started more than `older_than` (a
+        timedelta) ago: parts of a transfer whose worker was killed, which B2 keeps (and bills) until
+        cancelled. Returns how many were cancelled."""
         cutoff = datetime.now(timezone.utc) - older_than
         cancelled = 0
         try:
             for page in self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket,
-                                                                                     Prefix=prefix):
+                                                                                     Prefix=key or "users/"):
                 for upload in page.get("Uploads", []):
-                    if upload["Initiated"] < cutoff:
+                    if upload["Initiated"] < cutoff and (key is None or upload["Key"] == key):
                         self._client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
                                                             UploadId=upload["UploadId"])
                         cancelled += 1

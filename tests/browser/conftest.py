@@ -3,7 +3,6 @@ database in a temporary instance folder, against the test Redis) driven by Debia
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from mediamgr import create_app
 from mediamgr.cli import ensure_user
 from mediamgr.extensions import db
 
+from helpers import free_port, unavailable
 from page_actions import ARTIFACTS, INSTRUCTOR, PASSWORD, SECOND_INSTRUCTOR, log_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,17 +38,6 @@ APP_SETTINGS = ("DATABASE_URL", "REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND
 expect.set_options(timeout=15_000)
 
 
-def _unavailable(message):
-    """No browser: an error on CI, a skip (that says why) elsewhere (as in tests/conftest.py)."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " (CI=true: services are required)")
-    pytest.skip(message)
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -118,7 +107,7 @@ def live_server(tmp_path_factory, redis_url):
     """gunicorn and one RQ worker on a fresh instance folder, with two instructors; stopped when the
     browser tests are done, so the rest of the suite does not share the machine with them."""
     folder = tmp_path_factory.mktemp("browser-instance")
-    port = _free_port()
+    port = free_port()
     settings = {
         "INSTANCE_PATH": str(folder / "instance"),
         "DATABASE_URL": f"sqlite:///{folder / 'instance' / 'mediamgr.sqlite3'}",
@@ -173,7 +162,7 @@ def live_server(tmp_path_factory, redis_url):
 @pytest.fixture(scope="package")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium): browser tests skipped")
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium): browser tests skipped")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser

@@ -1,12 +1,13 @@
 """A worker frozen and then killed in the middle of moving an upload to the bucket: as soon as its
 heartbeat is missed the panel says "The worker stopped; trying again" (instead of a frozen
 percentage), the maintenance round gives the upload to a new job, and the file ends Ready once, with
-its bytes in the bucket. Real worker processes, moto's S3 server over HTTP."""
+its bytes in the bucket and no unfinished parts left behind. Real worker processes, moto's S3 server over HTTP."""
 import os
 import shutil
 import signal
 import time
 
+import boto3
 import psutil
 import sqlalchemy as sa
 
@@ -29,6 +30,8 @@ def test_an_upload_whose_worker_died_mid_transfer_says_so_and_is_finished_by_ano
     app = create_app({**base_config(tmp_path, redis_url, f"sqlite:///{tmp_path / 'db.sqlite3'}"), **s3_settings,
                       "BULK_STALE_SECONDS": 2})
     log_path = tmp_path / "workers.log"
+    bucket = boto3.client("s3", endpoint_url=s3_settings["S3_ENDPOINT_URL"], aws_access_key_id="test",
+                          aws_secret_access_key="test", region_name="us-east-1")
     with app.app_context():
         ada = Browser(app).sign_in("ada@example.com")
         content = samples.video_bytes(seconds=1) + b"\0" * (250 * MiB)  # moto takes seconds over this
@@ -43,7 +46,8 @@ def test_an_upload_whose_worker_died_mid_transfer_says_so_and_is_finished_by_ano
         family = [first.pid]
         try:
             deadline = time.monotonic() + 60
-            while current().stage != "transferring":
+            while current().stage != "transferring" or not bucket.list_multipart_uploads(
+                    Bucket=s3_settings["S3_BUCKET"]).get("Uploads"):  # parts on their way
                 assert time.monotonic() < deadline and current().status != "succeeded", log_path.read_text()[-3000:]
                 time.sleep(0.01)
             family = [first.pid] + [child.pid for child in psutil.Process(first.pid).children(recursive=True)]
@@ -67,6 +71,10 @@ def test_an_upload_whose_worker_died_mid_transfer_says_so_and_is_finished_by_ano
         db.session.refresh(media)
         assert media.status == "ready" and current().status == "succeeded"
         assert get_storage().exists(media.storage_key)
+        # The parts the killed transfer had sent are cancelled by the attempt that took over (B2 would keep
+        # and bill them until the hourly sweep, hours later).
+        assert bucket.list_multipart_uploads(Bucket=s3_settings["S3_BUCKET"]).get("Uploads", []) == []
+        assert "unfinished upload(s) of an earlier attempt" in log_path.read_text()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(MediaEvent)
                                  .where(MediaEvent.action == "failed")) == 0
         db.session.remove()
