@@ -1,5 +1,5 @@
 """A process of open tabs for the sockets benchmark (benchmarks/sockets.py): reads one JSON line from
-stdin ({"url", "origin", "cookies": [...], "probe_cookie"}), opens a progress socket per cookie (and
+stdin ({"url" of the websocket process, "cookies": [...], "probe_cookie"}), opens a progress socket per cookie (and
 one more for the probe user), prints "open N refused M", then prints "frame <time> <text>" for every
 frame the probe socket receives, until stdin closes; then it closes everything.
 
@@ -10,26 +10,27 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from pathlib import Path
+
 import simple_websocket
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from helpers import open_progress_socket  # noqa: E402  (the suite's page socket: one home)
 
 OPENING_THREADS = 32
 
 
-def connect(url, origin, cookie):
-    return simple_websocket.Client.connect(url, headers={"Cookie": cookie, "Origin": origin})
-
-
 def main():
     settings = json.loads(sys.stdin.readline())
-    url, origin = settings["url"], settings["origin"]
+    url = settings["url"]
     opened, refused = [], 0
     with ThreadPoolExecutor(OPENING_THREADS) as pool:
-        for result in pool.map(lambda cookie: _try(connect, url, origin, cookie), settings["cookies"]):
+        for result in pool.map(lambda cookie: _try(open_progress_socket, url, cookie), settings["cookies"]):
             if result is None:
                 refused += 1
             else:
                 opened.append(result)
-    probe = connect(url, origin, settings["probe_cookie"]) if settings.get("probe_cookie") else None
+    probe = open_progress_socket(url, settings["probe_cookie"]) if settings.get("probe_cookie") else None
     time.sleep(1)  # closes by the per-user cap arrive now
     still = sum(ws.connected for ws in opened)
     print(f"open {still} refused {refused + len(opened) - still}", flush=True)

@@ -101,6 +101,10 @@ class WebHost:
         process = psutil.Process(self.processes[1].pid)
         return sum(p.memory_info().rss for p in [process] + process.children(recursive=True)) / 1e6
 
+    def socket_process_cpu_seconds(self):
+        process = psutil.Process(self.processes[1].pid)
+        return sum(sum(p.cpu_times()[:2]) for p in [process] + process.children(recursive=True))
+
     def instructor(self):
         session = requests.Session()
         token = LOGIN_TOKEN.search(session.get(self.url + "/login").text).group(1)
@@ -118,8 +122,7 @@ class Tabs:
     def __init__(self, host, cookies):
         self.process = subprocess.Popen([sys.executable, "-m", "benchmarks.socket_holder"], cwd=PROJECT_ROOT,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        url = host.socket_url.replace("http://", "ws://") + "/ws/progress"
-        self.process.stdin.write(json.dumps({"url": url, "origin": host.socket_url, "cookies": cookies,
+        self.process.stdin.write(json.dumps({"url": host.socket_url, "cookies": cookies,
                                              "probe_cookie": host.probe_cookie}) + "\n")
         self.process.stdin.flush()
         opened = self.process.stdout.readline().split()  # "open N refused M"
@@ -204,13 +207,15 @@ def time_probes(host, tabs):
 def measure(host, session, payload, cookies):
     tabs = Tabs(host, cookies)
     try:
+        cpu_before, started = host.socket_process_cpu_seconds(), time.perf_counter()
         grid = time_grid(session, host.url)
+        cpu = (host.socket_process_cpu_seconds() - cpu_before) / (time.perf_counter() - started)
         upload = time_upload(session, host, payload)
         probes = time_probes(host, tabs)
         rss = host.socket_process_rss_mb()
     finally:
         still_open = tabs.close()
-    return {"open": tabs.open, "refused": tabs.refused, "still_open": still_open, "grid_ms": grid,
+    return {"socket_process_cpu": cpu, "open": tabs.open, "refused": tabs.refused, "still_open": still_open, "grid_ms": grid,
             "grid_p50": percentile(grid, 0.5), "grid_p95": percentile(grid, 0.95), "upload_mib_s": upload,
             "frame_ms": probes, "frame_p50": percentile(probes, 0.5), "frame_p95": percentile(probes, 0.95),
             "socket_process_rss_mb": rss}
@@ -224,14 +229,17 @@ def run(workspace, report, rounds):
         session = host.instructor()
         time_grid(session, host.url)  # warm: the first requests fill caches
         for number in range(1, rounds + 1):
-            idle = measure(host, session, payload, [])
-            loaded = measure(host, session, payload, host.cookies)
+            if number % 2:  # which goes first alternates: warm caches favour the second
+                idle, loaded = measure(host, session, payload, []), measure(host, session, payload, host.cookies)
+            else:
+                loaded, idle = measure(host, session, payload, host.cookies), measure(host, session, payload, [])
             rows.append({"idle": idle, "loaded": loaded})
             print(f"  round {number}/{rounds}: {loaded['open']:,} sockets open ({loaded['refused']} refused); grid p95 "
                   f"{idle['grid_p95']:.1f} → {loaded['grid_p95']:.1f} ms; upload {idle['upload_mib_s']:,.0f} → "
                   f"{loaded['upload_mib_s']:,.0f} MiB/s; publish→frame p50/p95 {idle['frame_p50']:.1f}/"
                   f"{idle['frame_p95']:.1f} → {loaded['frame_p50']:.1f}/{loaded['frame_p95']:.1f} ms; "
-                  f"websocket process {loaded['socket_process_rss_mb']:.0f} MB", flush=True)
+                  f"websocket process {loaded['socket_process_rss_mb']:.0f} MB, "
+                  f"{loaded['socket_process_cpu']:.0%} of a core", flush=True)
     report.details["sockets"] = rows
 
     def mid(phase, key):
@@ -240,7 +248,8 @@ def run(workspace, report, rounds):
     opened = min(row["loaded"]["open"] for row in rows)
     report.add(Check(f"progress sockets held open on one web host ({SOCKETS // SOCKETS_PER_USER} users × "
                      f"{SOCKETS_PER_USER})", f"{opened:,} of {SOCKETS:,} open in every round; websocket process "
-                     f"{mid('loaded', 'socket_process_rss_mb'):.0f} MB", f"{SOCKETS:,}",
+                     f"{mid('loaded', 'socket_process_rss_mb'):.0f} MB, {mid('loaded', 'socket_process_cpu'):.0%} "
+                     "of a core while they idle", f"{SOCKETS:,}",
                      opened >= SOCKETS and all(row["loaded"]["still_open"] == SOCKETS for row in rows)))
     growth = mid("loaded", "grid_p95") / mid("idle", "grid_p95") - 1
     report.add(Check(f"grid p95 with {SOCKETS:,} sockets open vs idle",

@@ -455,9 +455,10 @@
   });
 
   // A new filter is a new list: the selection of the old one would act on files no longer shown.
+  // (Only a request for the list: the tag field's suggestions come from the filters too.)
   document.addEventListener("htmx:beforeRequest", (event) => {
     const source = event.detail.elt;
-    if (source && source.closest && source.closest("#filters")) clearSelection();
+    if (source && source.closest && source.closest("#filters") && event.detail.target.id === "results") clearSelection();
   });
   document.addEventListener("htmx:afterSettle", () => renderSelection());
   // The course editor refetches its chapters when files change (an upload linked to a chapter);
@@ -569,6 +570,22 @@
   document.addEventListener("htmx:afterSettle", (event) => {
     if (event.detail.target.id === "dialog-root" && document.getElementById("picker-dialog")) picked.length = 0;
     if (document.getElementById("picker-dialog")) renderPicked();
+  });
+
+  // ---- the library filters ------------------------------------------------------------------
+  // The tag field asks for its list on change and on Enter (Enter may pick a suggestion without a
+  // change event), through one trigger, "tag-apply changed", so a value is asked for once: leaving
+  // the field after Enter fires a change that would fetch the same list again and clear a selection
+  // made since. Enter also submits the form; the tag field's own request stands for that submit.
+  function applyTag(event) {
+    if (event.target.id === "tag-filter" && (event.type === "change" || event.key === "Enter")) htmx.trigger(event.target, "tag-apply");
+  }
+  document.addEventListener("change", applyTag);
+  document.addEventListener("keyup", applyTag);
+  document.addEventListener("htmx:confirm", (event) => {
+    const trigger = event.detail.triggeringEvent;
+    if (trigger && trigger.type === "submit" && event.detail.elt.id === "filters" &&
+        document.activeElement && document.activeElement.id === "tag-filter") event.preventDefault();
   });
 
   // ---- the rest -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import simple_websocket
 from flask import has_app_context
 from flask.globals import _cv_app
 from rq import SimpleWorker
@@ -330,3 +331,21 @@ def log_in(client, email="ada@example.com", password=PASSWORD, remember=False, a
     if remember:
         data["remember"] = "y"
     return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address})
+
+
+class WebSocketClient(simple_websocket.Client):
+    """simple_websocket's client, sending the Host header with its port as browsers do (it leaves the
+    port out, so a server that compares Origin with its own host would refuse every page)."""
+
+    def handshake(self):
+        host, self.host = self.host, f"{self.host}:{self.port}"
+        try:
+            super().handshake()
+        finally:
+            self.host = host
+
+
+def open_progress_socket(base_url, cookie):
+    """A page's progress socket at `base_url` (http://host:port), with the page's cookie and origin."""
+    return WebSocketClient.connect(base_url.replace("http://", "ws://", 1) + "/ws/progress",
+                                   headers={"Cookie": cookie, "Origin": base_url})

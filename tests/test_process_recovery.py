@@ -42,7 +42,28 @@ def test_a_worker_whose_redis_went_away_during_a_job_comes_back(own_redis, tmp_p
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
-    assert "starting again in" in log_path.read_text()
+    assert "starting again when it answers" in log_path.read_text()
+
+
+def test_a_worker_takes_jobs_as_soon_as_redis_is_back_from_a_long_outage(own_redis, tmp_path):
+    """Its pauses grow while Redis stays away (1, 2, 5 s ...), but it looks every half second whether
+    Redis answers again, so a 12 s outage does not cost another 10 s of waiting."""
+    app = own_redis.app
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(app, log_path, queues=("uploads",))
+    try:
+        first = get_queue(UPLOADS).enqueue("time.sleep", 3)
+        wait_for(lambda: job_status(first) == "started", 30, "the job to start", log_path)
+        own_redis.stop()
+        time.sleep(12)
+        own_redis.start()
+        back = time.monotonic()
+        after = get_queue(UPLOADS, connection=redis_connection.client).enqueue("os.getpid")
+        wait_for(lambda: job_status(after) == "finished", 30, "the worker to take new jobs", log_path)
+        assert time.monotonic() - back < 3, log_path.read_text()[-2000:]
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
 
 
 def _answers(url):

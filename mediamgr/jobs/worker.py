@@ -64,17 +64,22 @@ def main(argv=None):
         work_until_stopped(lambda: make_worker(app, [get_queue(name) for name in names]), args.burst)
 
 
-RECONNECT_PAUSES = (1, 2, 5, 10, 30)
+RECONNECT_PAUSES = (1, 2, 5, 10, 30)  # the longest waits between restarts; Redis is looked at meanwhile
+REDIS_LOOK_SECONDS = 0.5
+HEALTHY_RUN_SECONDS = 60  # a worker that ran this long before it stopped starts the pauses afresh
 
 
 def work_until_stopped(new_worker, burst=False):
     """Run a worker until it is asked to stop (or, in burst mode, runs out of jobs). RQ's worker quits
-    when Redis goes away while it runs a job ("found an unhandled exception, quitting"): then wait
-    with a growing pause and start a new one. The job it was running is rescued by the maintenance
-    round (jobs/maintenance.py)."""
+    when Redis goes away while it runs a job ("found an unhandled exception, quitting"): then start a
+    new one as soon as Redis answers again (looking every REDIS_LOOK_SECONDS), or, when it stopped
+    for another reason, after a pause that grows with each quick failure. The job it was running is
+    rescued by the maintenance round (jobs/maintenance.py)."""
     failures = 0
     while True:
         worker = None
+        started = time.monotonic()
+        redis_down = False
         try:
             worker = new_worker()
             worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
@@ -84,23 +89,35 @@ def work_until_stopped(new_worker, burst=False):
         except (redis.ConnectionError, redis.TimeoutError) as error:
             if worker is not None and worker._shutdown_requested_date:
                 return
-            reason = f"Redis is unavailable ({error})"
+            reason, redis_down = f"Redis is unavailable ({error})", True
+        if time.monotonic() - started >= HEALTHY_RUN_SECONDS:
+            failures = 0
         pause = RECONNECT_PAUSES[min(failures, len(RECONNECT_PAUSES) - 1)]
         failures += 1
-        log.warning("%s; starting again in %s s", reason, pause)
-        if _asked_to_stop_within(pause):
+        if redis_down:
+            log.warning("%s; starting again when it answers (at the latest in %s s)", reason, pause)
+        else:
+            log.warning("%s; starting again in %s s", reason, pause)
+        back = (lambda: _redis_answers(redis_connection.client)) if redis_down else None
+        if _asked_to_stop_within(pause, until=back):
             return
 
 
-def _asked_to_stop_within(seconds):
-    """Wait, and return True early if SIGTERM or SIGINT comes meanwhile (RQ's handlers, left by the
-    worker that quit, would act on that worker)."""
+def _asked_to_stop_within(seconds, until=None):
+    """Wait `seconds`, or less once `until()` holds (asked every REDIS_LOOK_SECONDS); return True early
+    if SIGTERM or SIGINT comes meanwhile (RQ's handlers, left by the worker that quit, would act on
+    that worker)."""
     asked = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda number, _frame: asked.append(number))
     deadline = time.monotonic() + seconds
+    looked = time.monotonic()
     while not asked and time.monotonic() < deadline:
         time.sleep(0.1)
+        if until and time.monotonic() - looked >= REDIS_LOOK_SECONDS:
+            looked = time.monotonic()
+            if until():
+                break
     return bool(asked)
 
 

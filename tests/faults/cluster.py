@@ -195,9 +195,16 @@ class Cluster:
             for process in [psutil.Process(worker.pid)] + psutil.Process(worker.pid).children(recursive=True):
                 process.send_signal(signum)
 
-    def restart_redis_empty(self):
+    def stop_redis(self):
         embedded_redis.stop(self.redis_dir)
+
+    def start_redis(self):
+        """Empty, as a Redis without persistence comes back."""
         embedded_redis.ensure_running(self.redis_dir, persist=False)
+
+    def restart_redis_empty(self):
+        self.stop_redis()
+        self.start_redis()
 
     def client(self, email="ada@example.com"):
         return Client(self.urls, email)
