@@ -57,3 +57,19 @@ def test_many_open_sockets_leave_the_page_threads_free(app, tmp_path):
         for process in (web, ws):
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
+
+
+def test_the_websocket_process_lifts_a_low_file_descriptor_limit():
+    """Two descriptors per socket: with the usual soft limit of 1,024, WS_CONNECTIONS=4000 sockets
+    would fail near 500 ("Too many open files"). Loading the settings raises it towards the hard limit."""
+    import subprocess
+    import sys
+    code = ("import resource; soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE); "
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard)); "
+            "import runpy; runpy.run_path('mediamgr/gunicorn_ws_conf.py'); "
+            "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "WS_CONNECTIONS": "4000"})
+    assert done.returncode == 0, done.stderr
+    soft, hard = (int(value) for value in done.stdout.split())
+    assert soft == (8256 if hard == -1 else min(8256, hard))  # -1: RLIM_INFINITY
