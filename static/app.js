@@ -85,8 +85,10 @@
     row.append(error, actions);
   }
 
-  // `chapterId`: "Upload new" in the course editor; the file is linked to that chapter when ready.
-  function queueFiles(files, chapterId) {
+  // `target`: where the file goes besides the library. {chapter: id}: "Upload new" in the course
+  // editor (linked to that chapter when ready); {replace: id}: "Replace file" in a file's details
+  // (the new content of that file).
+  function queueFiles(files, target = {}) {
     const limit = Number(document.body.dataset.maxUpload || 0);
     const limitText = document.body.dataset.maxUploadText || "";
     for (const file of files) {
@@ -96,7 +98,7 @@
         failRow(row, `${file.name} is ${humanSize(file.size)}, larger than the ${limitText} upload limit.`);
         continue;
       }
-      state.queue.push({ file, row, chapterId });
+      state.queue.push({ file, row, target });
     }
     pump();
   }
@@ -106,7 +108,7 @@
       const next = state.queue.shift();
       state.running += 1;
       const resumable = window.tus && (next.uploadUrl || next.file.size >= Number(document.body.dataset.resumableThreshold || Infinity));
-      (resumable ? sendResumable(next.file, next.row, next.uploadUrl, next.chapterId) : send(next.file, next.row, next.chapterId))
+      (resumable ? sendResumable(next.file, next.row, next.uploadUrl, next.target || {}) : send(next.file, next.row, next.target || {}))
         .finally(() => { state.running -= 1; pump(); });
     }
   }
@@ -122,7 +124,7 @@
   // Large files go up with tus (resumable): after a dropped connection the client asks the server
   // where the upload stands and goes on from there; after a reload, choosing the same file again
   // resumes it (tus-js-client remembers the upload's URL by the file's fingerprint).
-  function sendResumable(file, row, uploadUrl, chapterId) {
+  function sendResumable(file, row, uploadUrl, target) {
     return new Promise((resolve) => {
       const bar = row.querySelector("progress");
       const stage = row.querySelector(".op-stage");
@@ -132,7 +134,8 @@
         chunkSize: Number(document.body.dataset.resumableChunk) || 64 * 1024 * 1024,
         retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000],
         metadata: Object.assign({ filename: file.name, filetype: file.type || "application/octet-stream" },
-                                chapterId ? { chapter: String(chapterId) } : {}),
+                                target.chapter ? { chapter: String(target.chapter) } : {},
+                                target.replace ? { replace: String(target.replace) } : {}),
         headers: { "X-CSRFToken": csrfToken() },
         removeFingerprintOnSuccess: true,
         onShouldRetry(error) {
@@ -197,17 +200,17 @@
       .catch(() => toast("The server could not be reached. Check your connection.", "error"));
   }
 
-  function send(file, row, chapterId) {
+  function send(file, row, target) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       const bar = row.querySelector("progress");
       const stage = row.querySelector(".op-stage");
-      xhr.open("POST", UPLOAD_URL);
+      xhr.open("POST", target.replace ? `/media/${target.replace}/replace` : UPLOAD_URL);
       xhr.setRequestHeader("X-CSRFToken", csrfToken());
       xhr.setRequestHeader("X-Filename", encodeURIComponent(file.name));
       xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
-      if (chapterId) xhr.setRequestHeader("X-Link-Chapter", String(chapterId));
+      if (target.chapter) xhr.setRequestHeader("X-Link-Chapter", String(target.chapter));
       xhr.upload.addEventListener("progress", (event) => {
         if (!event.lengthComputable) return;
         const percent = Math.round((100 * event.loaded) / event.total);
@@ -250,9 +253,17 @@
     document.addEventListener("change", (event) => {
       const picker = event.target.closest && event.target.closest("input.chapter-upload");
       if (!picker) return;
-      queueFiles(Array.from(picker.files), picker.dataset.chapterId);
+      queueFiles(Array.from(picker.files), { chapter: picker.dataset.chapterId });
       picker.value = "";
       toast("Uploading; the files are added to the chapter when they are ready.");
+    });
+    // "Replace file" in a file's details (the dialog is swapped, so listen on the document).
+    document.addEventListener("change", (event) => {
+      const picker = event.target.closest && event.target.closest("input.replace-input");
+      if (!picker || !picker.files.length) return;
+      queueFiles([picker.files[0]], { replace: picker.dataset.mediaId });
+      picker.value = "";
+      toast("Uploading the new content; it replaces the current one when it is processed.");
     });
     const overlay = document.getElementById("drop-overlay");
     if (!overlay || !document.getElementById("upload-form")) return;

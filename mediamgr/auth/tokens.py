@@ -18,8 +18,8 @@ from .models import ApiToken, token_digest
 PREFIX = "mm_"
 MAX_TOKENS = 50  # per user
 MAX_NAME_LENGTH = 80
-# What a token may do: upload, follow the processing, and read (GET) the library.
-TOKEN_ENDPOINTS = {"upload.upload_files", "upload.tus_create", "upload.tus_patch", "upload.tus_upload",
+# What a token may do: upload (new files or new content for one), follow the processing, and read (GET) the library.
+TOKEN_ENDPOINTS = {"upload.upload_files", "upload.replace_file", "upload.tus_create", "upload.tus_patch", "upload.tus_upload",
                    "upload.tus_delete", "upload.tus_options"}
 READ_ONLY_ENDPOINTS = {"library.index", "library.grid", "library.details", "library.thumbnail", "library.trash_index",
                        "library.suggest_tags", "operations.active", "operations.show"}

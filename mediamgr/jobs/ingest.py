@@ -18,6 +18,7 @@ from ..courses.service import link_uploaded
 from ..extensions import db
 from ..history import record_event
 from ..library.models import MediaFile
+from ..library.versions import first_version, kind_mismatch, make_current, replacement_of
 from ..progress.models import Operation
 from ..progress.publisher import ProgressReporter, publish_operation
 from ..storage import get_storage, thumbnail_key
@@ -53,15 +54,23 @@ def process_upload(operation_id):
     if media is None:
         _finish(operation, "failed", error="The file was deleted before it was processed.")
         return
+    version = replacement_of(operation)  # a new content for the file: processed on its own row
+    if version is None and "version_id" in operation.details:
+        _finish(operation, "failed", error="The file was deleted before its new content was processed.")
+        return
+    target = version or media
     _start(operation)
     reporter = ProgressReporter(operation)
     reporter.report()
     try:
-        with Heartbeat(operation_id), _LocalCopy(operation, media) as local_path:
-            _transfer(operation, media, local_path, reporter)
-            _probe(operation, media, local_path, reporter)
-            _thumbnail(operation, media, local_path, reporter)
-            _document_pages(media, local_path)
+        with Heartbeat(operation_id), _LocalCopy(operation, target) as local_path:
+            _transfer(operation, target, local_path, reporter)
+            _probe(operation, target, local_path, reporter)
+            if version is not None and version.kind != media.kind:  # the bytes said more than their first bytes
+                raise MediaUnreadable(kind_mismatch(version.original_name, version.kind, media.kind))
+            _thumbnail(operation, target, local_path, reporter)
+            if version is None:
+                _document_pages(media, local_path)
     except StorageError as error:
         log.warning("operation %s: storage failed: %s", operation_id, error)
         if error.transient and _will_retry():
@@ -80,7 +89,9 @@ def process_upload(operation_id):
     if _superseded(operation):  # this worker stalled and the upload was given to another job meanwhile
         log.warning("upload operation %s: taken over by job %s; this job stops", operation_id, operation.job_id)
         return
-    _mark_ready(operation, media)
+    _mark_ready(operation, media, version)
+    if version is not None:  # the new content's page images (the old ones went with the old content)
+        _replaced_document_pages(operation, media)
     _remove_staging(operation)
 
 
@@ -194,15 +205,32 @@ def _document_pages(media, local_path):
         log.exception("no page images for media %s", media.id)
 
 
-def _mark_ready(operation, media):
-    now = utcnow()
-    media.ready_at = now
-    media.failure_reason = None
-    if media.status == "processing":  # a file trashed meanwhile stays in the trash
-        media.status = "ready"
+def _replaced_document_pages(operation, media):
+    """Page images of a document's new content, from the staged bytes; without them (a retry that had
+    to fetch the bytes), the details queue them when they are opened."""
+    staging = Path(operation.details.get("staging", ""))
+    if media.kind == "document" and staging.is_file():
+        try:
+            store_document_pages(media, staging)
+        except Exception:  # the content is current already: its pages can be made later
+            db.session.rollback()
+            log.exception("no page images for media %s", media.id)
+
+
+def _mark_ready(operation, media, version=None):
+    """The file is ready; or, for a replacement, its new content becomes the current version."""
+    actor = db.session.get(User, operation.owner_id)
+    if version is not None:
+        make_current(version, actor)
+    else:
+        media.ready_at = utcnow()
+        media.failure_reason = None
+        if media.status == "processing":  # a file trashed meanwhile stays in the trash
+            media.status = "ready"
+        first_version(media, operation.owner_id)
     operation.stage = "ready"
     if operation.details.get("link_chapter_id"):
-        link_uploaded(media, operation.details["link_chapter_id"], db.session.get(User, operation.owner_id))
+        link_uploaded(media, operation.details["link_chapter_id"], actor)
     _finish(operation, "succeeded")
 
 
@@ -241,7 +269,12 @@ def mark_upload_failed(operation_id, reason, retryable=True):
     if operation is None or operation.is_finished:
         return
     media = operation.media
-    if media is not None:
+    version = replacement_of(operation)
+    if version is not None:  # the file keeps its current content
+        version.status, version.failure_reason = "failed", reason
+        record_event(media, "replace_failed", f"Replacing with “{version.original_name}” failed: {reason}", None,
+                     {"reason": reason})
+    elif media is not None:
         media.failure_reason = reason
         if media.status == "processing":
             media.status = "failed"

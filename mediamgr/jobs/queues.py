@@ -67,12 +67,14 @@ def enqueue_bulk(operation, message=BULK_NOT_STARTED):
         raise BackgroundUnavailable(message) from error
 
 
-def enqueue_document_pages(media_id):
-    """Queue the page images of a stored PDF that has none (uploaded before they were made), once an
-    hour at most; False when Redis cannot take it (the details say the preview is not ready)."""
+def enqueue_document_pages(media):
+    """Queue the page images of a stored PDF that has none (uploaded before they were made, or its
+    content was replaced or restored), once an hour at most for the same content; False when Redis
+    cannot take it (the details say the preview is not ready)."""
+    media_id = media.id
     try:
-        if not redis_connection.client.set(f"{current_app.config['REDIS_NAMESPACE']}:pages-queued:{media_id}", 1,
-                                           nx=True, ex=3600):
+        if not redis_connection.client.set(f"{current_app.config['REDIS_NAMESPACE']}:pages-queued:{media_id}:{media.sha256}",
+                                           1, nx=True, ex=3600):
             return True
         get_queue(UPLOADS).enqueue("mediamgr.jobs.previews.make_document_pages", media_id, job_timeout=600,
                                    result_ttl=600, failure_ttl=86400, description=f"page images of media {media_id}")

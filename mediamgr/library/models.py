@@ -157,6 +157,47 @@ class PendingDeletion(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 
+class MediaVersion(db.Model):
+    """One content a file has had (library.versions): the newest numbered version is the file's
+    current content. A replacement still being processed has no number yet; it is numbered when it
+    becomes current, so versions are numbered in the order they did."""
+
+    __tablename__ = "media_versions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    media_id = db.Column(db.Integer, db.ForeignKey("media_files.id", ondelete="CASCADE"), nullable=False)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    number = db.Column(db.Integer)
+    status = db.Column(db.String(16), nullable=False, default="processing")
+    original_name = db.Column(db.String(255), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)
+    mime_type = db.Column(db.String(127), nullable=False)
+    size_bytes = db.Column(db.BigInteger, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    storage_key = db.Column(db.String(512), nullable=False)
+    thumbnail_key = db.Column(db.String(512))
+    duration_seconds = db.Column(db.Float)
+    width = db.Column(db.Integer)
+    height = db.Column(db.Integer)
+    page_count = db.Column(db.Integer)
+    video_codec = db.Column(db.String(32))
+    audio_codec = db.Column(db.String(32))
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    restored_from = db.Column(db.Integer)  # the number of the version this one restored
+    failure_reason = db.Column(db.Text)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    current_since = db.Column(db.DateTime)
+
+    uploaded_by = db.relationship("User", foreign_keys=[uploaded_by_id], lazy="joined")
+
+    __table_args__ = (
+        db.CheckConstraint("status in ('processing', 'ready', 'failed')", name="status"),
+        db.UniqueConstraint("media_id", "number", name="uq_media_versions_media_number"),
+        db.Index("ix_media_versions_storage_key", "storage_key"),
+        db.Index("ix_media_versions_thumbnail_key", "thumbnail_key"),
+    )
+
+
 class Rendition(db.Model):
     """An image made from a file for showing it: a PDF's pages (spec "page-1", …). Unique per
     (file, spec); stored content-addressed like the file, so identical files share them, and removed

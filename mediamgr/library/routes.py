@@ -12,12 +12,13 @@ from ..upload.service import latest_upload_operation, retry_upload
 from . import bp
 from .batch import FileBatch
 from .forms import DetailsForm, RenameForm, TagForm
-from .models import MediaFile
+from .models import MediaFile, MediaVersion
 from .queries import (SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_choices, library_page,
                       tag_suggestions, trash_page)
 from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
                       set_category, set_description)
 from .trash import delete_files, restore_files, trash_files
+from .versions import restore_version
 from .views import after_edit, after_removal, details_context, in_use_answer
 
 
@@ -212,6 +213,24 @@ def retry(media_id):
     except EditRefused as refusal:
         return after_edit(media, str(refusal), 409)
     response = after_edit(media, "Processing again…")
+    return trigger(response, "media-changed") if is_htmx() else response
+
+
+@bp.post("/media/<int:media_id>/versions/<int:version_id>/restore")
+@login_required
+def restore_version_route(media_id, version_id):
+    """Make an earlier version current again (as a new version)."""
+    media = get_owned_or_404(MediaFile, media_id)
+    version = db.session.scalar(db.select(MediaVersion).where(MediaVersion.id == version_id,
+                                                              MediaVersion.media_id == media.id))
+    if version is None:
+        abort(404)
+    try:
+        restored = restore_version(media, version, current_user)
+    except EditRefused as refusal:
+        return after_edit(media, str(refusal), 409)
+    db.session.commit()
+    response = after_edit(media, f"Version {version.number} restored: it is now version {restored.number}.")
     return trigger(response, "media-changed") if is_htmx() else response
 
 

@@ -18,7 +18,7 @@ from ..locks import lock_rows
 from ..storage import get_storage
 from ..storage.base import StorageError
 from .batch import IN_TRASH, NOT_IN_TRASH, Outcome
-from .models import MediaFile, PendingDeletion, Rendition, media_tags
+from .models import MediaFile, MediaVersion, PendingDeletion, Rendition, media_tags
 
 log = logging.getLogger(__name__)
 DELETE_BATCH = 1000  # keys per storage request: S3 DeleteObjects takes up to 1,000
@@ -93,12 +93,16 @@ def delete_files(batch):
     if doomed:
         ids = [row.id for row in doomed]
         renditions = list(db.session.scalars(sa.select(Rendition.storage_key).where(Rendition.media_id.in_(ids))))
+        versions = [key for row in db.session.execute(sa.select(MediaVersion.storage_key, MediaVersion.thumbnail_key)
+                                                       .where(MediaVersion.media_id.in_(ids))) for key in row if key]
         record_each(doomed, "deleted", "Deleted permanently",
                     lambda row: {"size_bytes": row.size_bytes, "sha256": row.sha256}, **batch.history())
         db.session.execute(sa.delete(media_tags).where(media_tags.c.media_id.in_(ids)))
+        db.session.execute(sa.delete(MediaVersion).where(MediaVersion.media_id.in_(ids)))
         db.session.execute(sa.delete(MediaFile).where(MediaFile.id.in_(ids)).execution_options(synchronize_session=False))
         db.session.execute(sa.delete(Rendition).where(Rendition.media_id.in_(ids)))
-        schedule_deletion([key for row in doomed for key in (row.storage_key, row.thumbnail_key) if key] + renditions)
+        schedule_deletion([key for row in doomed for key in (row.storage_key, row.thumbnail_key) if key] + renditions
+                          + versions)
     for loaded in list(db.session.identity_map.values()):
         if isinstance(loaded, MediaFile) and loaded.id in {row.id for row in doomed}:
             db.session.expunge(loaded)
@@ -106,12 +110,14 @@ def delete_files(batch):
 
 
 def referenced_keys(keys):
-    """Of `keys`, those some media row stores its bytes, thumbnail or a rendition under."""
+    """Of `keys`, those some media row or version stores its bytes or thumbnail under, or a rendition."""
     if not keys:
         return set()
     used = set(db.session.scalars(db.select(MediaFile.storage_key).where(MediaFile.storage_key.in_(keys))))
     used |= set(db.session.scalars(db.select(MediaFile.thumbnail_key).where(MediaFile.thumbnail_key.in_(keys))))
     used |= set(db.session.scalars(db.select(Rendition.storage_key).where(Rendition.storage_key.in_(keys))))
+    used |= set(db.session.scalars(db.select(MediaVersion.storage_key).where(MediaVersion.storage_key.in_(keys))))
+    used |= set(db.session.scalars(db.select(MediaVersion.thumbnail_key).where(MediaVersion.thumbnail_key.in_(keys))))
     return used
 
 

@@ -16,6 +16,7 @@ from ..upload.service import can_retry, latest_upload_operation
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaEvent, Rendition
 from .queries import category_suggestions
+from .versions import listed as listed_versions
 
 HISTORY_LIMIT = 100
 
@@ -46,7 +47,7 @@ def media_urls(media):
             urls["pages"] = [(page, storage.signed_url(page.storage_key, f"{page.spec}.webp", "image/webp", ttl=ttl))
                              for page in document_pages(media)]
             if media.mime_type == "application/pdf" and not urls["pages"]:
-                enqueue_document_pages(media.id)  # uploaded before page images were made
+                enqueue_document_pages(media)  # uploaded before page images were made, or new content
         else:
             urls["preview"] = storage.signed_url(media.storage_key, media.name, media.mime_type, ttl=ttl)
     return urls
@@ -59,6 +60,21 @@ def document_pages(media):
     return sorted(rows, key=lambda row: int(row.spec.split("-", 1)[1]))
 
 
+def version_rows(media):
+    """(version, preview or download URL, thumbnail URL) for each version, newest first. A document's
+    is a download: a PDF never opens on the app's origin."""
+    storage, ttl = get_storage(), current_app.config["SIGNED_URL_TTL"]
+    rows = []
+    for version in listed_versions(media):
+        document = version.kind == "document"
+        url = storage.signed_url(version.storage_key, version.original_name, version.mime_type,
+                                 "attachment" if document else "inline", ttl)
+        thumb = (storage.signed_url(version.thumbnail_key, "thumbnail.webp", "image/webp", ttl=ttl)
+                 if version.thumbnail_key else None)
+        rows.append((version, url, thumb))
+    return rows
+
+
 def details_context(media, rename_form=None, details_form=None, tag_form=None):
     history = db.session.scalars(db.select(MediaEvent).where(MediaEvent.media_id == media.id)
                                  .order_by(MediaEvent.created_at.desc(), MediaEvent.id.desc()).limit(HISTORY_LIMIT))
@@ -68,6 +84,7 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None):
         "removed_links": removed_links([media.id]).get(media.id, []) if media.in_trash else [],
         "media": media,
         "urls": media_urls(media),
+        "versions": version_rows(media),
         "history": list(history),
         "extension": extension,
         "rename_form": rename_form or RenameForm(formdata=None, name=stem),

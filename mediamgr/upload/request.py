@@ -6,7 +6,7 @@ from flask import Request, current_app
 from .space import ensure_room
 from .staging import StagedFile
 
-UPLOAD_ENDPOINT = "upload.upload_files"
+UPLOAD_ENDPOINTS = ("upload.upload_files", "upload.replace_file")  # new files, and new content for one
 RESUMABLE_ENDPOINTS = ("upload.tus_create", "upload.tus_patch")  # their bodies are checked against Upload-Length
 FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the other fields
 
@@ -26,7 +26,7 @@ def new_staged_file(filename="", incoming=0):
 class MediamgrRequest(Request):
     @property
     def max_content_length(self):
-        if self.endpoint == UPLOAD_ENDPOINT or self.endpoint in RESUMABLE_ENDPOINTS:
+        if self.endpoint in UPLOAD_ENDPOINTS or self.endpoint in RESUMABLE_ENDPOINTS:
             return current_app.config["MAX_UPLOAD_BYTES"] + FORM_OVERHEAD
         return super().max_content_length
 
@@ -46,7 +46,7 @@ class MediamgrRequest(Request):
         return self.stream
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
-        if self.endpoint != UPLOAD_ENDPOINT:
+        if self.endpoint not in UPLOAD_ENDPOINTS:
             return super()._get_file_stream(total_content_length, content_type, filename, content_length)
         staged = new_staged_file(filename or "", total_content_length or 0)
         self.staged_files.append(staged)

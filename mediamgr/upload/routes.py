@@ -8,7 +8,9 @@ from flask_login import current_user, login_required
 from ..auth.tokens import TOKENS_DO_NOT_LINK, signed_in_with_token
 from ..courses.service import own_chapter
 from ..extensions import db
-from ..scoping import owned_by
+from ..library.models import MediaFile
+from ..library.versions import ReplaceRefused
+from ..scoping import get_owned_or_404, owned_by
 from ..progress.publisher import latest_states
 from ..timeutil import utcnow
 from ..progress.views import render_events
@@ -46,6 +48,48 @@ def _upload_body():
     except RejectedFile as refusal:
         abort(415 if staged.size else 400, str(refusal))
     return render_events([latest_states([operation])[operation.id]], with_cards=False, catchup=True), 201
+
+
+@bp.post("/media/<int:media_id>/replace")
+@login_required
+def replace_file(media_id):
+    """New content for a file ("Replace file" in its details): a raw body (the page's script, with
+    progress) or a form's `file` (without JavaScript). The file keeps its id, name, tags and links;
+    the new content becomes its current version once it is processed."""
+    media = get_owned_or_404(MediaFile, media_id)
+    if request.mimetype == "multipart/form-data":
+        return _replace_form(media)
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        abort(413, f"This file is larger than the {upload_limit_text()} upload limit.")
+    if request.content_length == 0:
+        abort(400, "This file is empty (0 bytes); nothing was uploaded.")
+    staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000], request.content_length or 0)
+    request.staged_files.append(staged)
+    staged.copy_from(request.upload_body)
+    try:
+        operation = accept_staged_file(current_user, staged, replacing=media)
+    except ReplaceRefused as refusal:
+        abort(refusal.status, str(refusal))
+    except RejectedFile as refusal:
+        abort(415 if staged.size else 400, str(refusal))
+    return render_events([latest_states([operation])[operation.id]], with_cards=False, catchup=True), 201
+
+
+def _replace_form(media):
+    part = request.files.get("file")
+    if part is None or not part.filename:
+        flash("Choose a file to replace this one with.", "error")
+        return redirect(url_for("library.details", media_id=media.id))
+    staged = part.stream
+    staged.filename = part.filename
+    staged.close()
+    try:
+        accept_staged_file(current_user, staged, replacing=media)
+        flash(f"“{staged.filename}” uploaded; it replaces this file's content when it is processed.", "success")
+    except (ReplaceRefused, RejectedFile) as refusal:
+        flash(str(refusal), "error")
+    return redirect(url_for("library.details", media_id=media.id))
 
 
 def _link_target(raw_chapter_id):

@@ -15,6 +15,7 @@ from ..jobs.queues import enqueue_upload_processing, job_is_live
 from ..library.models import MediaFile
 from ..history import record_event
 from ..library.service import EditRefused
+from ..library.versions import ReplaceRefused, check_replacement, pending_version, replacement_of
 from ..progress.models import ACTIVE, Operation
 from ..progress.publisher import publish_operation
 from ..storage import content_key
@@ -62,33 +63,45 @@ def sweep_staging():
     return removed
 
 
-def accept_staged_file(user, staged, link_chapter_id=None):
-    """Check the staged bytes and record them; returns the Operation, or raises RejectedFile.
+def accept_staged_file(user, staged, link_chapter_id=None, replacing=None):
+    """Check the staged bytes and record them; returns the Operation, or raises RejectedFile (or
+    ReplaceRefused).
 
     The staging file is consumed either way: kept for the job, or removed when refused. With
     `link_chapter_id` (a chapter of the user's, checked by the caller) the file is linked at the
-    end of that chapter once it is ready.
+    end of that chapter once it is ready. With `replacing` (a file the user may change) the bytes
+    become that file's next version once they are processed; until then the file is unchanged.
     """
     try:
         if staged.size == 0:
             raise RejectedFile(f"{staged.filename or 'This file'} is empty (0 bytes); nothing was uploaded.")
         kind, mime = classify(staged.head, staged.filename or "upload")
-    except RejectedFile:
+        name = sanitize_filename(staged.filename, fallback="untitled" + default_extension(mime))
+        if replacing is not None:
+            check_replacement(replacing, kind, staged.sha256, name)
+    except (RejectedFile, ReplaceRefused):
         staged.discard()
         raise
-    name = sanitize_filename(staged.filename, fallback="untitled" + default_extension(mime))
-    media = MediaFile(owner_id=user.id, name=name, original_name=name, kind=kind, mime_type=mime,
-                      size_bytes=staged.size, sha256=staged.sha256, storage_key=content_key(user.id, staged.sha256),
-                      status="processing")
-    media.refresh_search_text()
-    operation = Operation(owner_id=user.id, kind="upload", title=name, stage="stored", total=staged.size,
+    owner_id = replacing.owner_id if replacing is not None else user.id
+    key = content_key(owner_id, staged.sha256)
+    if replacing is None:
+        media = MediaFile(owner_id=user.id, name=name, original_name=name, kind=kind, mime_type=mime,
+                          size_bytes=staged.size, sha256=staged.sha256, storage_key=key, status="processing")
+        media.refresh_search_text()
+        title, details = name, {}
+    else:
+        media = replacing
+        version = pending_version(media, name, kind, mime, staged.size, staged.sha256, key, user)
+        title, details = f"{media.name}: replacing with {name}", {"version_id": version.id}
+    operation = Operation(owner_id=user.id, kind="upload", title=title, stage="stored", total=staged.size,
                           media=media)
     db.session.add_all([media, operation])
     db.session.flush()
-    record_event(media, "uploaded", f"Uploaded “{name}”", user, {"size_bytes": staged.size, "mime_type": mime})
+    if replacing is None:
+        record_event(media, "uploaded", f"Uploaded “{name}”", user, {"size_bytes": staged.size, "mime_type": mime})
     try:
         staged.move_to(staging_path(operation.id))
-        operation.details = {"staging": str(staged.path)}
+        operation.details = {**details, "staging": str(staged.path)}
         if link_chapter_id:
             operation.details["link_chapter_id"] = link_chapter_id
         db.session.commit()
@@ -172,7 +185,11 @@ def retry_upload(operation):
                           "on your computer) instead.")
     operation.status, operation.stage, operation.error, operation.finished_at = "queued", "stored", None, None
     operation.details = {key: value for key, value in (operation.details or {}).items() if key != "retryable"}
-    media.status, media.failure_reason = "processing", None
+    version = replacement_of(operation)
+    if version is not None:  # a replacement: the file keeps its content meanwhile
+        version.status, version.failure_reason = "processing", None
+    else:
+        media.status, media.failure_reason = "processing", None
     db.session.commit()
     publish_operation(operation)
     enqueue_upload_processing(operation)

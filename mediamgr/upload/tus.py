@@ -26,7 +26,9 @@ from ..auth.tokens import TOKENS_DO_NOT_LINK, signed_in_with_token
 from ..courses.service import own_chapter
 from ..extensions import db
 from ..parsing import parse_count
-from ..scoping import get_owned_or_404, owned_by
+from ..library.models import MediaFile
+from ..library.versions import ReplaceRefused
+from ..scoping import get_owned_or_404, owned, owned_by
 from ..timeutil import utcnow
 from . import bp
 from .models import ResumableUpload
@@ -119,6 +121,8 @@ def tus_create():
         abort(_answer(403, TOKENS_DO_NOT_LINK))
     if metadata.get("chapter") and own_chapter(metadata["chapter"]) is None:
         abort(_answer(404, "That chapter does not exist (any more)."))
+    if "replace" in metadata:
+        _replace_target(metadata["replace"])  # another user's or an unknown file: 404 before any byte
     upload = ResumableUpload(id=secrets.token_hex(16), owner_id=current_user.id, length=length, offset=0,
                              filename=filename, metadata_header=metadata_header, checked=False,
                              expires_at=utcnow() + timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"]))
@@ -308,16 +312,30 @@ def _checksum_request():
 def _finish(upload):
     """The last byte arrived: the file takes the normal road into the library."""
     staged = FinishedFile(part_path(upload.id), upload.filename)
-    chapter = own_chapter(_parse_metadata(upload.metadata_header).get("chapter", ""))
+    metadata = _parse_metadata(upload.metadata_header)
+    chapter = own_chapter(metadata.get("chapter", ""))
+    replacing = _replace_target(metadata["replace"]) if "replace" in metadata else None
     try:
-        operation = accept_staged_file(current_user, staged, chapter and chapter.id)
+        operation = accept_staged_file(current_user, staged, chapter and chapter.id, replacing=replacing)
     except RejectedFile as refusal:
         _forget(upload)
         abort(_answer(415, str(refusal)))
+    except ReplaceRefused as refusal:
+        _forget(upload)
+        abort(_answer(refusal.status, str(refusal)))
     upload.completed_at = utcnow()
     upload.operation_id = operation.id
     db.session.commit()
     return operation
+
+
+def _replace_target(raw_media_id):
+    """The file whose content an upload replaces (metadata `replace`): one the user may change, or 404."""
+    media_id = parse_count(raw_media_id or "")
+    media = db.session.scalar(owned(MediaFile).where(MediaFile.id == media_id)) if media_id else None
+    if media is None:
+        abort(_answer(404, "The file to replace does not exist (any more)."))
+    return media
 
 
 def _forget(upload):

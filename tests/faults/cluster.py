@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from mediamgr import create_app, embedded_redis
 from mediamgr.extensions import db
-from mediamgr.library.models import MediaFile, PendingDeletion, Rendition
+from mediamgr.library.models import MediaFile, MediaVersion, PendingDeletion, Rendition
 from mediamgr.progress.models import Operation
 
 from helpers import (PASSWORD, PG_DSN, TcpProxy, add_test_users, base_config, free_port, migrate, start_web,
@@ -250,6 +250,8 @@ class Cluster:
             if media.thumbnail_key:
                 referenced.add(media.thumbnail_key)
         referenced.update(db.session.scalars(sa.select(Rendition.storage_key)))
+        for version in db.session.scalars(sa.select(MediaVersion).where(MediaVersion.status == "ready")):
+            referenced.update(key for key in (version.storage_key, version.thumbnail_key) if key)
         stored = self.bucket_keys()
         problems = {}
         if stored - referenced:

@@ -102,7 +102,9 @@ def test_a_worker_killed_during_ingest(cluster, samples):
 def test_a_worker_killed_during_a_bulk_operation(cluster):
     ada = cluster.client()
     # 3,000 files of one stored object (the bucket holds what every row refers to), tagged in batches of 50.
-    [stored] = db.session.scalars(sa.select(MediaFile.storage_key).limit(1)).all()
+    [anchor] = make_files("ada@example.com", 1, prefix="anchor")
+    stored = db.session.get(MediaFile, anchor).storage_key
+    cluster.s3.put_object(Bucket=cluster.bucket, Key=stored, Body=b"%PDF-1.4 anchor")
     ids = make_files("ada@example.com", 3000, tags=["term-1"], prefix="reading")
     db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(ids)).values(storage_key=stored))
     db.session.commit()
