@@ -195,6 +195,7 @@ def load_config(instance_path, env=None):
         "BULK_BATCH_SIZE": parse_positive_int("BULK_BATCH_SIZE", env.get("BULK_BATCH_SIZE", "500")),
         "BULK_STALE_SECONDS": parse_positive_int("BULK_STALE_SECONDS", env.get("BULK_STALE_SECONDS", "30")),
         "MAINTENANCE_INTERVAL": parse_positive_int("MAINTENANCE_INTERVAL", env.get("MAINTENANCE_INTERVAL", "30")),
+        "TRASH_RETENTION_DAYS": parse_positive_int("TRASH_RETENTION_DAYS", env.get("TRASH_RETENTION_DAYS", "30")),
         "RESUMABLE_THRESHOLD_BYTES": parse_size("RESUMABLE_THRESHOLD_BYTES",
                                                 env.get("RESUMABLE_THRESHOLD_BYTES", str(20 * 1000 * 1000))),
         "RESUMABLE_CHUNK_BYTES": parse_size("RESUMABLE_CHUNK_BYTES", env.get("RESUMABLE_CHUNK_BYTES", str(64 * MiB))),

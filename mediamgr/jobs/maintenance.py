@@ -1,5 +1,6 @@
 """Housekeeping every worker does at start and then every MAINTENANCE_INTERVAL seconds: rescue
-bulk operations whose worker died and uploads whose job was lost, cancel (hourly) multipart
+bulk operations whose worker died and uploads whose job was lost, delete for good the files whose
+recovery period in the trash has ended (one worker at a time), cancel (hourly) multipart
 uploads that a killed transfer left in the bucket, remove stored objects whose rows are gone, and remove
 resumable uploads left unfinished past their expiry."""
 import logging
@@ -16,6 +17,7 @@ from ..upload.service import recover_stalled_uploads, sweep_staging
 from ..upload.tus import expire_uploads
 
 from . import with_app_context
+from .purge import purge_expired_trash
 from .queues import UPLOAD_JOB_TIMEOUT
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,8 @@ def remove_deleted_bytes():
 
 
 def run_maintenance():
-    for task in (recover_stalled_operations, recover_stalled_uploads, flush_pending_deletions, expire_uploads,
-                 sweep_staging, abort_abandoned_multipart_uploads):
+    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, flush_pending_deletions,
+                 expire_uploads, sweep_staging, abort_abandoned_multipart_uploads):
         try:
             task()
         except Exception:  # one failing task must not stop the others, nor the worker

@@ -89,6 +89,9 @@ class MediaFile(db.Model):
         # ANALYZE had run, take "deleted_at IS NULL" for a rare value and sort the whole library.
         db.Index("ix_media_owner_trash", "owner_id", "deleted_at", "id",
                  sqlite_where=db.text("deleted_at IS NOT NULL"), postgresql_where=db.text("deleted_at IS NOT NULL")),
+        # Every owner's trash by age: the purge at the end of the recovery period (jobs.purge).
+        db.Index("ix_media_trashed_at", "deleted_at", "id",
+                 sqlite_where=db.text("deleted_at IS NOT NULL"), postgresql_where=db.text("deleted_at IS NOT NULL")),
         db.Index("ix_media_owner_sha256", "owner_id", "sha256"),
         db.Index("ix_media_storage_key", "storage_key"),
     )

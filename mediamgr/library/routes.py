@@ -17,9 +17,15 @@ from .queries import (SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_ch
                       tag_suggestions, trash_page)
 from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
                       set_category, set_description)
-from .trash import delete_files, restore_files, trash_files
+from .trash import days_left, delete_files, restore_files, retention_days, trash_files
 from .versions import restore_version
 from .views import after_edit, after_removal, details_context, in_use_answer
+
+
+@bp.app_context_processor
+def _trash_context():
+    """The trash's recovery period, for its page and rows."""
+    return {"trash_days_left": days_left, "trash_retention_days": retention_days}
 
 
 @bp.get("/")

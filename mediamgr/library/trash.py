@@ -7,8 +7,11 @@ transaction as the rows' delete and emptied after the commit, so a crash in betw
 instead of an orphan, and bytes another row still uses (content addressing) are kept.
 """
 import logging
+import math
+from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..courses.service import restore_links, snapshot_and_unlink
 from ..courses.usage import IN_USE, places, removed_links, used_ids, where_used_text
@@ -17,6 +20,7 @@ from ..history import record_each, record_events
 from ..locks import lock_rows
 from ..storage import get_storage
 from ..storage.base import StorageError
+from ..timeutil import utcnow
 from .batch import IN_TRASH, NOT_IN_TRASH, Outcome
 from .models import MediaFile, MediaVersion, PendingDeletion, Rendition, media_tags
 
@@ -81,10 +85,23 @@ def restore_files(batch, actor=None, links=False):
     return outcome
 
 
-def delete_files(batch):
+def retention_days():
+    """How long a file stays in the trash before it is deleted for good (TRASH_RETENTION_DAYS)."""
+    return current_app.config["TRASH_RETENTION_DAYS"]
+
+
+def days_left(deleted_at, now=None):
+    """The days, counting the one under way, a trashed file has before the purge takes it: 1 on its
+    last day ("Deleted today"), 0 once its time is up and the next maintenance round will take it."""
+    remaining = deleted_at + timedelta(days=retention_days()) - (now or utcnow())
+    return max(0, math.ceil(remaining / timedelta(days=1)))
+
+
+def delete_files(batch, description="Deleted permanently"):
     """Delete trashed files for good; their stored objects are noted for removal after the commit
     (flush_pending_deletions). A file a chapter links is kept (the schema refuses it too), and a file
-    already gone counts as done: deleting it was the point."""
+    already gone counts as done: deleting it was the point. The purge at the end of the recovery
+    period (jobs.purge) says so in `description`."""
     trashed, failures = batch.in_trash()
     failures = {media_id: reason for media_id, reason in failures.items() if media_id in batch.rows}
     used = used_ids([row.id for row in trashed])
@@ -95,7 +112,7 @@ def delete_files(batch):
         renditions = list(db.session.scalars(sa.select(Rendition.storage_key).where(Rendition.media_id.in_(ids))))
         versions = [key for row in db.session.execute(sa.select(MediaVersion.storage_key, MediaVersion.thumbnail_key)
                                                        .where(MediaVersion.media_id.in_(ids))) for key in row if key]
-        record_each(doomed, "deleted", "Deleted permanently",
+        record_each(doomed, "deleted", description,
                     lambda row: {"size_bytes": row.size_bytes, "sha256": row.sha256}, **batch.history())
         db.session.execute(sa.delete(media_tags).where(media_tags.c.media_id.in_(ids)))
         db.session.execute(sa.delete(MediaVersion).where(MediaVersion.media_id.in_(ids)))
