@@ -28,7 +28,9 @@ def content_security_policy(config):
     if config.get("PROGRESS_SOCKET_URL"):
         sockets.append(_origin(config["PROGRESS_SOCKET_URL"]))
     sockets = " ".join(sockets)
-    return ("default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'self'; "
+    # 'wasm-unsafe-eval' lets the page compile WebAssembly (hash-wasm's streaming SHA-256 of chosen
+    # files); it allows no JavaScript eval.
+    return ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; object-src 'none'; base-uri 'self'; "
             "form-action 'self'; frame-ancestors 'none'; "
             f"img-src {sources} data: blob:; media-src {sources} blob:; frame-src 'none'; "
             f"connect-src 'self' {sockets}")

@@ -98,9 +98,139 @@
         failRow(row, `${file.name} is ${humanSize(file.size)}, larger than the ${limitText} upload limit.`);
         continue;
       }
-      state.queue.push({ file, row, target });
+      checkThenQueue({ file, row, target });
     }
+  }
+
+  // ---- duplicates, before any byte is sent ----------------------------------------------------
+  // Each chosen file is hashed here (hash-wasm's streaming SHA-256, a few MiB at a time: never the
+  // whole file in memory) and the server is asked whether the library holds that content already.
+  // Files are hashed side by side, so a small file is not kept waiting by a large one. Without
+  // WebAssembly the file goes up at once (the server recognises duplicates too).
+  const HASH_CHUNK = 8 * 1024 * 1024;
+
+  async function sha256Of(file, onProgress) {
+    const hasher = await hashwasm.createSHA256();
+    hasher.init();
+    for (let offset = 0; offset < file.size; offset += HASH_CHUNK) {
+      hasher.update(new Uint8Array(await file.slice(offset, offset + HASH_CHUNK).arrayBuffer()));
+      onProgress(Math.min(file.size, offset + HASH_CHUNK));
+    }
+    return hasher.digest("hex");
+  }
+
+  function enqueue(job) {
+    state.queue.push(job);
     pump();
+  }
+
+  async function checkThenQueue(job) {
+    if (!window.hashwasm || !window.WebAssembly) { enqueue(job); return; }
+    const { file, row, target } = job;
+    const stage = row.querySelector(".op-stage");
+    const bar = row.querySelector("progress");
+    let sha256;
+    try {
+      sha256 = await sha256Of(file, (done) => {
+        const percent = Math.floor((100 * done) / file.size);
+        bar.value = percent;
+        stage.textContent = `Checking for a copy in your library… ${percent}%`;
+      });
+    } catch (error) { enqueue(job); return; }
+    bar.value = 0;
+    if (target.replace) {
+      if (sha256 === target.currentSha256) { failRow(row, "This is already the current content."); return; }
+      enqueue(job);
+      return;
+    }
+    let existing = null;
+    try {
+      const answer = await fetch("/media/duplicates/check", {
+        method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ files: [{ sha256, size: file.size, name: file.name }] }),
+      });
+      if (answer.ok) existing = (await answer.json()).files[0].existing;
+    } catch (error) { /* the server will tell after the upload */ }
+    if (!existing) { enqueue(job); return; }
+    offerExisting(job, existing);
+  }
+
+  // "Already in your library as …": Use existing (nothing is uploaded; an upload into a chapter links
+  // the existing file there) or Keep both (it goes up as a new entry that shares the stored copy).
+  function offerExisting(job, existing) {
+    const { file, row, target } = job;
+    row.className = "operation op-duplicate-found";
+    row.dataset.status = "duplicate";
+    row.querySelector("progress").value = 0;
+    const stage = row.querySelector(".op-stage");
+    stage.textContent = "";
+    const note = document.createElement("span");
+    note.className = "op-duplicate";
+    note.append("Already in your library as ");
+    const link = document.createElement("a");
+    link.href = existing.url; link.textContent = existing.name;
+    note.append(link);
+    const actions = document.createElement("span");
+    actions.className = "op-actions";
+    const use = document.createElement("button");
+    use.type = "button"; use.className = "button small"; use.textContent = "Use existing";
+    use.setAttribute("aria-label", `Use existing “${existing.name}” instead of uploading ${file.name}`);
+    const keep = document.createElement("button");
+    keep.type = "button"; keep.className = "button small subtle"; keep.textContent = "Keep both";
+    keep.setAttribute("aria-label", `Keep both: upload ${file.name} as a new entry`);
+    actions.append(use, keep);
+    row.append(note, actions);
+    row.useExisting = () => useExisting(row, existing, target);
+    use.addEventListener("click", row.useExisting);
+    keep.addEventListener("click", () => {
+      note.remove(); actions.remove();
+      row.className = "operation op-uploading"; row.dataset.status = "uploading";
+      stage.textContent = "Waiting to upload";
+      renderUseAll();
+      enqueue(job);
+    });
+    renderUseAll();
+  }
+
+  function useExisting(row, existing, target) {
+    const done = () => {
+      row.className = "operation op-succeeded"; row.dataset.status = "succeeded";
+      row.querySelector("progress").value = 100;
+      row.querySelector(".op-stage").textContent = target.chapter ? `Added “${existing.name}” to the chapter` : `Using “${existing.name}”; nothing was uploaded`;
+      row.querySelectorAll(".op-actions, .op-duplicate").forEach((node) => node.remove());
+      renderUseAll();
+    };
+    if (!target.chapter) { done(); return; }
+    const form = new URLSearchParams({ media: String(existing.id) });
+    fetch(`/chapters/${target.chapter}/items`, {
+      method: "POST", body: form,
+      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
+    }).then((answer) => {
+      if (!answer.ok) throw new Error(String(answer.status));
+      done();
+      htmx.trigger(document.body, "media-changed");
+    }).catch(() => toast(`“${existing.name}” could not be added to the chapter. Try again.`, "error"));
+  }
+
+  // Several duplicates in one drop: one button for all of them.
+  function renderUseAll() {
+    const list = operationList();
+    if (!list) return;
+    const waiting = Array.from(list.querySelectorAll('li[data-status="duplicate"]'));
+    let bar = document.getElementById("use-existing-all");
+    if (waiting.length < 2) { if (bar) bar.remove(); return; }
+    if (!bar) {
+      bar = document.createElement("li");
+      bar.id = "use-existing-all"; bar.className = "operation op-summary";
+      const button = document.createElement("button");
+      button.type = "button"; button.className = "button small";
+      button.addEventListener("click", () => {
+        list.querySelectorAll('li[data-status="duplicate"]').forEach((row) => row.useExisting && row.useExisting());
+      });
+      bar.append(button);
+      list.prepend(bar);
+    }
+    bar.querySelector("button").textContent = `Use existing for all (${waiting.length})`;
   }
 
   function pump() {
@@ -261,7 +391,7 @@
     document.addEventListener("change", (event) => {
       const picker = event.target.closest && event.target.closest("input.replace-input");
       if (!picker || !picker.files.length) return;
-      queueFiles([picker.files[0]], { replace: picker.dataset.mediaId });
+      queueFiles([picker.files[0]], { replace: picker.dataset.mediaId, currentSha256: picker.dataset.sha256 });
       picker.value = "";
       toast("Uploading the new content; it replaces the current one when it is processed.");
     });

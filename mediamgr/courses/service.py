@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..library.models import MediaFile
-from ..locks import lock_row
+from ..locks import lock_row, lock_rows
 from ..parsing import parse_id
 from ..scoping import first_or_404, get_owned_or_404, owned_by, scoped, scoped_to
 from ..timeutil import utcnow
@@ -384,3 +384,31 @@ def restore_links(media, actor, put_back=True):
         refresh_usage([media.id])
     db.session.execute(sa.delete(RemovedLink).where(RemovedLink.media_id == media.id))
     return restored, lost
+
+
+def move_links(from_ids, keep, actor=None):
+    """Every chapter link of the files `from_ids` links `keep` instead, at its position (a merge of
+    duplicates). A chapter that links `keep` already, or several of these files, keeps its first link
+    only: a merge never leaves a chapter with two links to one file unless it had them before."""
+    items = db.session.scalars(sa.select(ChapterItem).where(ChapterItem.media_id.in_(from_ids))
+                               .order_by(ChapterItem.chapter_id, ChapterItem.position)).all()
+    if not items:
+        return 0
+    chapter_ids = sorted({item.chapter_id for item in items})
+    lock_rows(Chapter, chapter_ids)
+    has_keep = set(db.session.scalars(sa.select(ChapterItem.chapter_id).where(
+        ChapterItem.chapter_id.in_(chapter_ids), ChapterItem.media_id == keep.id)))
+    first_file, dropped = {}, []
+    for item in items:
+        if item.chapter_id in has_keep or first_file.setdefault(item.chapter_id, item.media_id) != item.media_id:
+            dropped.append(item)
+        else:
+            item.media_id = keep.id
+    _unlink_history([item.id for item in dropped], " (merged with a duplicate)")
+    for item in dropped:
+        db.session.delete(item)
+    db.session.flush()
+    close_item_gaps({item.chapter_id for item in dropped})
+    refresh_usage([*from_ids, keep.id])
+    touch_courses(set(db.session.scalars(sa.select(Chapter.course_id).where(Chapter.id.in_(chapter_ids)))))
+    return len(items) - len(dropped)

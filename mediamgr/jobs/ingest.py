@@ -17,7 +17,7 @@ from ..auth.models import User
 from ..courses.service import link_uploaded
 from ..extensions import db
 from ..history import record_event
-from ..library.models import MediaFile
+from ..library.models import MediaFile, MediaVersion
 from ..library.versions import first_version, kind_mismatch, make_current, replacement_of
 from ..progress.models import Operation
 from ..progress.publisher import ProgressReporter, publish_operation
@@ -143,16 +143,35 @@ def _transfer(operation, media, local_path, reporter):
 
     db.session.commit()  # hold no transaction open while the bytes move
     storage = get_storage()
-    if operation.details.get("attempts", 1) > 1 and not _stored_by_another_job(operation, key):
-        # An earlier attempt that was killed (or lost its storage mid-way) may have left parts behind.
-        if cancelled := storage.abort_abandoned_uploads(timedelta(0), key=key):
-            log.warning("operation %s: cancelled %s unfinished upload(s) of an earlier attempt", operation.id, cancelled)
-    storage.put_file(key, local_path, mime, on_progress)
+    if _stored_already(target_row=media, key=key):
+        log.info("operation %s: %s is stored already (the same content); not sent again", operation.id, key)
+    else:
+        if operation.details.get("attempts", 1) > 1 and not _stored_by_another_job(operation, key):
+            # An earlier attempt that was killed (or lost its storage mid-way) may have left parts behind.
+            if cancelled := storage.abort_abandoned_uploads(timedelta(0), key=key):
+                log.warning("operation %s: cancelled %s unfinished upload(s) of an earlier attempt", operation.id,
+                            cancelled)
+        storage.put_file(key, local_path, mime, on_progress)
     operation.processed = total
     operation.stage = "probing"
     db.session.commit()
     reporter.sync(operation)
     reporter.report()
+
+
+def _stored_already(target_row, key):
+    """Whether another ready file or version stores its bytes under `key` (a duplicate, or the content of
+    an earlier version again) and storage has them: content addressing makes the key the same, so
+    they are not sent a second time. While this row exists, no pending deletion removes that key."""
+    is_file = isinstance(target_row, MediaFile)
+    other_file = db.session.scalar(sa.select(MediaFile.id).where(
+        MediaFile.storage_key == key, MediaFile.ready_at.is_not(None),
+        MediaFile.id != target_row.id if is_file else sa.true()).limit(1))
+    other_version = other_file or db.session.scalar(sa.select(MediaVersion.id).where(
+        MediaVersion.storage_key == key, MediaVersion.status == "ready",
+        MediaVersion.id != target_row.id if not is_file else sa.true()).limit(1))
+    db.session.commit()
+    return bool(other_file or other_version) and get_storage().exists(key)
 
 
 def _stored_by_another_job(operation, key):
@@ -228,6 +247,9 @@ def _mark_ready(operation, media, version=None):
         if media.status == "processing":  # a file trashed meanwhile stays in the trash
             media.status = "ready"
         first_version(media, operation.owner_id)
+        if media.duplicate_of is not None and not media.duplicate_of.in_trash:  # the panel offers the choice
+            operation.details = {**operation.details,
+                                 "duplicate_of": {"id": media.duplicate_of.id, "name": media.duplicate_of.name}}
     operation.stage = "ready"
     if operation.details.get("link_chapter_id"):
         link_uploaded(media, operation.details["link_chapter_id"], actor)

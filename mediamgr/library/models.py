@@ -65,8 +65,12 @@ class MediaFile(db.Model):
     # How many chapter items link this file: kept in the transaction of every link change
     # (courses.usage.refresh_usage), so the grid shows it, filters and sorts by it without a join.
     usage_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    # An upload whose content the library held already: the file it repeats, until the user chooses
+    # "Keep both" or "Use existing" (library.duplicates).
+    duplicate_of_id = db.Column(db.Integer, db.ForeignKey("media_files.id", ondelete="SET NULL"))
 
     owner = db.relationship("User")
+    duplicate_of = db.relationship("MediaFile", remote_side=[id], foreign_keys=[duplicate_of_id])
     tags = db.relationship("Tag", secondary=media_tags, lazy="selectin", order_by="Tag.name")
 
     __table_args__ = (

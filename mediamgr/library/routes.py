@@ -18,6 +18,7 @@ from .queries import (SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_ch
 from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
                       set_category, set_description)
 from .trash import days_left, delete_files, restore_files, retention_days, trash_files
+from .duplicates import duplicate_query_or_400, existing_copies, keep_both, merge_into
 from .versions import restore_version
 from .views import after_edit, after_removal, details_context, in_use_answer
 
@@ -238,6 +239,48 @@ def restore_version_route(media_id, version_id):
     db.session.commit()
     response = after_edit(media, f"Version {version.number} restored: it is now version {restored.number}.")
     return trigger(response, "media-changed") if is_htmx() else response
+
+
+@bp.post("/media/<int:media_id>/duplicate/keep")
+@login_required
+def keep_duplicate(media_id):
+    """"Keep both": the upload stays a library entry of its own (its bytes are shared, not copied)."""
+    media = get_owned_or_404(MediaFile, media_id)
+    changed = keep_both(media, current_user)
+    db.session.commit()
+    return after_edit(media, "Kept both: they share one stored copy." if changed else "Nothing to change.")
+
+
+@bp.post("/media/<int:media_id>/duplicate/use-existing")
+@login_required
+def use_existing(media_id):
+    """"Use existing": the upload's course links and tags go to the file that was there first, and the
+    upload goes to the trash."""
+    media = get_owned_or_404(MediaFile, media_id)
+    existing = media.duplicate_of
+    if existing is None or existing.in_trash:
+        return after_edit(media, "The file this repeated is no longer in your library; this one stays.", 409)
+    merge_into(existing, [media], current_user)
+    db.session.commit()
+    response = after_removal(media, f"Using “{existing.name}”: “{media.name}” moved to the trash.")
+    return trigger(response, "media-changed") if is_htmx() else response
+
+
+@bp.post("/media/duplicates/check")
+@login_required
+def check_duplicates():
+    """The page asks, with each chosen file's SHA-256 (hashed in the browser) and size, whether the
+    library holds that content already; it sends none of the file's bytes. Only the user's own files
+    are looked at: another user's content answers like content nobody has."""
+    wanted = duplicate_query_or_400(request.get_json(silent=True))
+    found = existing_copies(current_user.id, [sha256 for sha256, _size in wanted])
+    answers = []
+    for sha256, size in wanted:
+        media = found.get(sha256)
+        match = media is not None and media.size_bytes == size
+        answers.append({"sha256": sha256, "existing": {
+            "id": media.id, "name": media.name, "url": url_for("library.details", media_id=media.id)} if match else None})
+    return {"files": answers}
 
 
 @bp.get("/media/trash")

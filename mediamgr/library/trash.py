@@ -115,6 +115,8 @@ def delete_files(batch, description="Deleted permanently"):
         record_each(doomed, "deleted", description,
                     lambda row: {"size_bytes": row.size_bytes, "sha256": row.sha256}, **batch.history())
         db.session.execute(sa.delete(media_tags).where(media_tags.c.media_id.in_(ids)))
+        db.session.execute(sa.update(MediaFile).where(MediaFile.duplicate_of_id.in_(ids)).values(duplicate_of_id=None)
+                           .execution_options(synchronize_session=False))
         db.session.execute(sa.delete(MediaVersion).where(MediaVersion.media_id.in_(ids)))
         db.session.execute(sa.delete(MediaFile).where(MediaFile.id.in_(ids)).execution_options(synchronize_session=False))
         db.session.execute(sa.delete(Rendition).where(Rendition.media_id.in_(ids)))

@@ -37,7 +37,9 @@ def operation_event(operation, **overrides):
              # bulk work: which action (a finished trash offers Undo) and whether it was undone
              "action": (operation.details or {}).get("action"), "undone": bool((operation.details or {}).get("undone_by")),
              # a failed upload whose bytes cannot be read offers no Retry
-             "retryable": (operation.details or {}).get("retryable", True)}
+             "retryable": (operation.details or {}).get("retryable", True),
+             # an upload whose content the library held already: {"id", "name"} of that file
+             "duplicate_of": (operation.details or {}).get("duplicate_of")}
     event.update(overrides)
     return event
 

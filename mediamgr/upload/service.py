@@ -14,6 +14,7 @@ from ..jobs.ingest import STOPPED, WORKER_STOPPED, mark_upload_failed
 from ..jobs.queues import enqueue_upload_processing, job_is_live
 from ..library.models import MediaFile
 from ..history import record_event
+from ..library.duplicates import existing_copy
 from ..library.service import EditRefused
 from ..library.versions import ReplaceRefused, check_replacement, pending_version, replacement_of
 from ..progress.models import ACTIVE, Operation
@@ -85,8 +86,10 @@ def accept_staged_file(user, staged, link_chapter_id=None, replacing=None):
     owner_id = replacing.owner_id if replacing is not None else user.id
     key = content_key(owner_id, staged.sha256)
     if replacing is None:
+        existing = existing_copy(user.id, staged.sha256)
         media = MediaFile(owner_id=user.id, name=name, original_name=name, kind=kind, mime_type=mime,
-                          size_bytes=staged.size, sha256=staged.sha256, storage_key=key, status="processing")
+                          size_bytes=staged.size, sha256=staged.sha256, storage_key=key, status="processing",
+                          duplicate_of_id=existing.id if existing else None)
         media.refresh_search_text()
         title, details = name, {}
     else:

@@ -2,6 +2,7 @@
 batched deletes, and the whole upload pipeline on S3."""
 import os
 import shutil
+import time
 
 import pytest
 import requests
@@ -111,3 +112,27 @@ def test_the_maintenance_round_sweeps_multipart_uploads_once_an_hour(app, s3_set
     storage.client.create_multipart_upload(Bucket=storage.bucket, Key="users/2/media/b")
     assert maintenance.abort_abandoned_multipart_uploads(older_than=timedelta(0)) == 0  # swept this hour already
     assert len(storage.client.list_multipart_uploads(Bucket=storage.bucket)["Uploads"]) == 1
+
+
+def test_a_duplicates_bytes_are_not_sent_to_the_bucket_again(s3_settings, tmp_path, redis_url, sqlite_template, samples):
+    """Content addressing makes the key the same; the worker sees the object is there (another row
+    stores its bytes under it) and skips the transfer: the object is never written again."""
+    import boto3
+    shutil.copyfile(sqlite_template, tmp_path / "db.sqlite3")
+    app = create_app({**base_config(tmp_path, redis_url, f"sqlite:///{tmp_path / 'db.sqlite3'}"), **s3_settings})
+    s3 = boto3.client("s3", endpoint_url=s3_settings["S3_ENDPOINT_URL"], aws_access_key_id="test",
+                      aws_secret_access_key="test", region_name="us-east-1")
+    content = samples.video_bytes(seconds=1)
+    with app.app_context():
+        ada = Browser(app).sign_in("ada@example.com")
+        ada.upload("clip.webm", content)
+        run_jobs(app)
+        first = db.session.scalars(db.select(MediaFile)).one()
+        written = s3.head_object(Bucket=s3_settings["S3_BUCKET"], Key=first.storage_key)["LastModified"]
+        time.sleep(1.1)  # LastModified has whole seconds
+        ada.upload("clip again.webm", content)
+        run_jobs(app)
+        second = db.session.scalars(db.select(MediaFile).order_by(MediaFile.id.desc()).limit(1)).one()
+        assert (second.status, second.duplicate_of_id) == ("ready", first.id)
+        assert s3.head_object(Bucket=s3_settings["S3_BUCKET"], Key=first.storage_key)["LastModified"] == written
+        db.session.remove()
