@@ -9,7 +9,7 @@ import time
 
 import psycopg
 
-from . import bombs, bulk, courses, faults, grid, ingest, resumable, sockets, transfer
+from . import bombs, bulk, courses, duplicates, faults, grid, ingest, lifecycle, resumable, sockets, transfer
 from .dataset import Plan
 from .payload import make_payload
 from .report import Check, Report
@@ -33,7 +33,7 @@ def parse_args(argv):
     parser.add_argument("--fault-interval", type=int, default=faults.INTERVAL, metavar="SECONDS",
                         help="MAINTENANCE_INTERVAL (and BULK_STALE_SECONDS) of the fault part's scaled-out set")
     for part in ("sqlite", "postgres", "grid", "courses", "bulk", "ingest", "transfer", "resumable", "sockets",
-                 "bombs", "faults"):
+                 "bombs", "faults", "lifecycle"):
         parser.add_argument(f"--skip-{part}", action="store_true", help=f"leave out the {part} part")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
     return parser.parse_args(argv)
@@ -63,6 +63,13 @@ def bench_database(workspace, report, options, label, dialect, database_uri):
     if not options.skip_bulk:
         report.section(f"{label}: bulk add tag and trash of {bulk.FILES:,} files (worker process)")
         bulk.run(config, label, report, options.rounds, workspace.path("bulk"))
+    if not options.skip_lifecycle:
+        report.section(f"{label}: trash purge of {lifecycle.PURGE_FILES:,} expired files (moto S3)")
+        if dialect == "sqlite":  # a database of its own: the seeded trash must not join in
+            lifecycle.run_purge(workspace, report, label, f"sqlite:///{workspace.root / 'purge.sqlite3'}", dialect)
+        else:
+            with postgres_schema(options.pg_dsn) as (purge_uri, _schema):
+                lifecycle.run_purge(workspace, report, label, purge_uri, dialect)
 
 
 def bench_databases(workspace, report, options):
@@ -99,6 +106,16 @@ def bench_transfers(workspace, report, options):
     if not options.skip_bulk:
         report.section(f"bulk delete of {bulk.FILES:,} stored files on S3 (moto server)")
         bulk.run_delete_requests(workspace, report)
+    if not options.skip_lifecycle:
+        report.section("a duplicate chosen in the page, caught before its bytes are sent")
+        duplicates.run_page_check(workspace, payload, report)
+        duplicates.run_tus_detection(workspace, payload, report)
+
+
+def bench_lifecycle(workspace, report, options):
+    if not options.skip_lifecycle:
+        report.section(f"details dialog of a file with {lifecycle.VERSIONS} versions")
+        lifecycle.run_versions_dialog(workspace, report, options.rounds)
 
 
 def bench_resilience(workspace, report, options):
@@ -120,8 +137,10 @@ def main(argv=None):
     print(f"mediamgr benchmarks; workspace {workspace.root}", flush=True)
     try:
         bench_databases(workspace, report, options)
-        if not (options.skip_ingest and options.skip_transfer and options.skip_resumable and options.skip_bulk):
+        if not (options.skip_ingest and options.skip_transfer and options.skip_resumable and options.skip_bulk
+                and options.skip_lifecycle):
             bench_transfers(workspace, report, options)
+        bench_lifecycle(workspace, report, options)
         bench_resilience(workspace, report, options)
     finally:
         workspace.close()

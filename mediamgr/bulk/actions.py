@@ -12,6 +12,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..library.service import (EditRefused, add_tags, clean_category, parse_tags, quoted, remove_tags,
                                set_category)
+from ..library.duplicates import merge_duplicates
 from ..library.trash import delete_files, restore_files, trash_files
 
 CONFIRM_ABOVE = 5  # a trash or a new category for more files than this asks first, with count and size
@@ -24,6 +25,7 @@ class Action:
     verb: str  # "Move {files} to the trash" style title, filled in by title()
     apply: Callable  # (FileBatch, params) -> Outcome
     undo: str = ""  # the action that puts the files back ("restore" after a trash)
+    in_bar: bool = True  # offered on a selection (POST /media/bulk); the others start from their own page
 
 
 def _actor(batch):
@@ -41,6 +43,10 @@ ACTIONS = {action.name: action for action in (
     Action("restore", "trash", "Restore {files} from the trash",
            lambda batch, params: restore_files(batch, _actor(batch), links=params.get("links", False))),
     Action("delete", "trash", "Delete {files} permanently", lambda batch, _params: delete_files(batch)),
+    # From the Duplicates view (not the selection bar): {files} are the copies, each merged into the
+    # file kept for its content (params["keep"]: sha256 -> id).
+    Action("merge", "library", "Merge {files} into the files they repeat",
+           lambda batch, params: merge_duplicates(batch, params["keep"], _actor(batch)), in_bar=False),
 )}
 
 

@@ -31,7 +31,7 @@ def _back(selection):
 @login_required
 def start():
     action = ACTIONS.get(request.form.get("action", ""))
-    if action is None:
+    if action is None or not action.in_bar:
         abort(400, "Choose one of the bulk actions.")
     selection = _selection()
     if action.scope != selection.scope:

@@ -1,12 +1,18 @@
 """Library pages and the fragments htmx swaps into them."""
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..courses.usage import removed_links
 from ..extensions import db
 from ..htmx import is_htmx, page_or_fragment, trigger
 from ..scoping import get_owned_or_404, owned
-from ..jobs.queues import enqueue_deletions
+from ..bulk.actions import ACTIONS
+from ..bulk.selection import MAX_PICKED, Selection
+from ..bulk.service import start_operation
+from ..jobs.queues import BackgroundUnavailable, enqueue_deletions
+from ..parsing import parse_count, parse_id
+from ..progress.publisher import latest_states
+from ..progress.views import render_events
 from ..storage import get_storage
 from ..upload.service import latest_upload_operation, retry_upload
 from . import bp
@@ -18,7 +24,8 @@ from .queries import (SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_ch
 from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
                       set_category, set_description)
 from .trash import days_left, delete_files, restore_files, retention_days, trash_files
-from .duplicates import duplicate_query_or_400, existing_copies, keep_both, merge_into
+from .duplicates import (GROUPS_PER_PAGE, duplicate_groups, duplicate_groups_of, duplicate_query_or_400,
+                         duplicate_summary, existing_copies, keep_both, merge_into, merge_plan)
 from .versions import restore_version
 from .views import after_edit, after_removal, details_context, in_use_answer
 
@@ -264,6 +271,43 @@ def use_existing(media_id):
     db.session.commit()
     response = after_removal(media, f"Using “{existing.name}”: “{media.name}” moved to the trash.")
     return trigger(response, "media-changed") if is_htmx() else response
+
+
+@bp.get("/media/duplicates")
+@login_required
+def duplicates_index():
+    """Groups of files with the same content, with Merge per group and Merge all."""
+    page = parse_count(request.args.get("page", "1")[:12]) or 1
+    groups = duplicate_groups(current_user, page)
+    summary = duplicate_summary(current_user)
+    return render_template("library/duplicates.html", groups=groups, summary=summary, page=page,
+                           more=page * GROUPS_PER_PAGE < summary[0])
+
+
+MAX_MERGE_PAGES = 200  # "Merge all" takes up to 10,000 groups at once; the rest is a second press away
+
+
+@bp.post("/media/duplicates/merge")
+@login_required
+def merge_duplicate_group():
+    """Merge one group (the file to keep chosen in the form), or every group ("all"), in the background."""
+    groups = ([group for page in range(1, MAX_MERGE_PAGES + 1) for group in duplicate_groups(current_user, page)]
+              if request.form.get("all") == "1" else
+              [group for group in duplicate_groups_of(current_user, request.form.get("sha256", "")[:64])])
+    if not groups:
+        abort(409, "These files are no longer duplicates of each other; nothing to merge.")
+    keep_ids = {group.sha256: parse_id(request.form.get("keep", "")) for group in groups} if len(groups) == 1 else {}
+    keep, others = merge_plan(groups, keep_ids)
+    try:
+        operation = start_operation(current_user, ACTIONS["merge"], {"keep": keep},
+                                    Selection(scope="library", ids=tuple(others[:MAX_PICKED])), min(len(others), MAX_PICKED))
+    except BackgroundUnavailable as refusal:
+        abort(503, str(refusal))
+    if not is_htmx():
+        flash(f"{operation.title}: started.", "success")
+        return redirect(url_for("library.duplicates_index"))
+    response = make_response(render_events([latest_states([operation])[operation.id]], catchup=True))
+    return trigger(response, "bulk-started")
 
 
 @bp.post("/media/duplicates/check")

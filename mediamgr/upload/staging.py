@@ -126,21 +126,14 @@ def _drain(stream, limit):
 
 
 class FinishedFile:
-    """A file that arrived in pieces (a resumable upload), hashed once it is complete; it offers
-    what accept_staged_file needs, as a StagedFile does."""
+    """A file that arrived in pieces (a resumable upload), hashed as its pieces arrived (upload.tus);
+    it offers what accept_staged_file needs, as a StagedFile does."""
 
-    def __init__(self, path, filename):
+    def __init__(self, path, filename, sha256, head, size):
         self.path = Path(path)
         self.filename = filename
         self.kept = False
-        digest = hashlib.sha256()
-        with open(self.path, "rb") as source:
-            self.head = source.read(SNIFF_BYTES)
-            digest.update(self.head)
-            while chunk := source.read(COPY_CHUNK):
-                digest.update(chunk)
-        self.size = self.path.stat().st_size
-        self.sha256 = digest.hexdigest()
+        self.sha256, self.head, self.size = sha256, head, size
 
     def close(self):
         pass

@@ -11,7 +11,9 @@ import binascii
 import fcntl
 import hashlib
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from datetime import timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -227,17 +229,23 @@ def _receive(upload):
             abort(_answer(423, "Another request is still sending this upload; try again in a moment."))
         part.truncate(upload.offset)  # bytes past the committed offset (a crashed request's) are not trusted
         part.seek(upload.offset)
+        digest, head = _hash_state(upload)
+        before = digest.copy(), bytes(head)  # what the hash is if this request's bytes are given back
         try:
-            written, head, complete_stream = _copy_body(part, upload, remaining, checksum)
+            written, complete_stream = _copy_body(part, remaining, checksum, digest, head)
         except OSError as error:
             if not is_disk_full(error):
                 raise
             part.truncate(upload.offset)  # the disk is not left full, and HEAD and the file agree
+            _keep_hash_state(upload.id, upload.offset, *before)
             abort(_answer(507, RESUME_LATER, Upload_Offset=upload.offset))
         if checksum is not None and checksum[1].digest() != checksum[2]:
             part.truncate(upload.offset)
+            _keep_hash_state(upload.id, upload.offset, *before)
             return _answer(CHECKSUM_MISMATCH, "The chunk's checksum does not match its bytes; it was discarded.",
                            Upload_Offset=upload.offset)
+        if not written:  # nothing was kept (a body cut short that a checksum had to cover whole)
+            digest, head = before[0], bytearray(before[1])
         if not upload.checked and (upload.offset + written >= min(SNIFF_BYTES, upload.length)):
             try:
                 classify(head, upload.filename)
@@ -247,19 +255,20 @@ def _receive(upload):
             upload.checked = True
     upload.offset += written
     db.session.commit()
+    _keep_hash_state(upload.id, upload.offset, digest, head)
     headers = {"Upload_Offset": upload.offset, "Upload_Expires": _expires_header(upload)}
     if upload.offset < upload.length:
         return _answer(204 if complete_stream else 400, "" if complete_stream else "The body ended early.", **headers)
-    operation = _finish(upload)
+    operation = _finish(upload, digest, head)
     return _answer(204, X_Operation_Id=operation.id, **headers)
 
 
-def _copy_body(part, upload, remaining, checksum):
-    """Copy the body into `part`; returns (bytes written, the file's first bytes when this request
-    started at the beginning, whether the body arrived whole)."""
+def _copy_body(part, remaining, checksum, digest, head):
+    """Copy the body into `part`, hashing it as it goes (`digest`, and the file's first bytes in `head`);
+    returns (bytes written, whether the body arrived whole). A body that ended early keeps what
+    arrived, unless a checksum must cover all of it: then nothing is written (0)."""
     body = request.upload_body
     written = 0
-    head = bytearray(_existing_head(upload)) if not upload.checked else bytearray()
     while written < remaining:
         try:
             chunk = body.read(min(COPY_CHUNK, remaining - written))
@@ -268,30 +277,61 @@ def _copy_body(part, upload, remaining, checksum):
         if not chunk:
             break
         _write_all(part, chunk)
+        digest.update(chunk)
         if checksum is not None:
             checksum[1].update(chunk)
-        if not upload.checked and len(head) < SNIFF_BYTES:
+        if len(head) < SNIFF_BYTES:
             head += chunk[: SNIFF_BYTES - len(head)]
         written += len(chunk)
     expected = request.content_length
     complete_stream = expected is None or written == expected
     if checksum is not None and not complete_stream:
-        part.truncate(upload.offset)
-        return 0, head, False
-    return written, head, complete_stream
+        part.truncate(part.tell() - written)
+        return 0, False
+    return written, complete_stream
+
+
+# upload id -> (offset, SHA-256 of the bytes before it, the file's first bytes), for the uploads whose
+# last PATCH ended in this process: the next one goes on hashing from there, and the last needs no
+# second read of the file. A PATCH that reaches another process (or a restarted one) hashes the bytes
+# before its offset once.
+HASH_STATES = OrderedDict()
+HASH_STATES_KEPT = 1000
+_hash_states_lock = threading.Lock()
+
+
+def _hash_state(upload):
+    """(running SHA-256 of the upload's first `offset` bytes, a bytearray of its first bytes)."""
+    with _hash_states_lock:
+        kept = HASH_STATES.pop(upload.id, None)
+    if kept and kept[0] == upload.offset:
+        return kept[1], bytearray(kept[2])
+    digest, head, left = hashlib.sha256(), bytearray(), upload.offset
+    with open(part_path(upload.id), "rb") as part:
+        while left and (chunk := part.read(min(COPY_CHUNK, left))):
+            digest.update(chunk)
+            if len(head) < SNIFF_BYTES:
+                head += chunk[: SNIFF_BYTES - len(head)]
+            left -= len(chunk)
+    return digest, head
+
+
+def _keep_hash_state(upload_id, offset, digest, head):
+    with _hash_states_lock:
+        HASH_STATES[upload_id] = (offset, digest, bytes(head))
+        while len(HASH_STATES) > HASH_STATES_KEPT:
+            HASH_STATES.popitem(last=False)
+
+
+def _forget_hash_state(upload_id):
+    with _hash_states_lock:
+        HASH_STATES.pop(upload_id, None)
 
 
 def _write_all(part, data):
     view = memoryview(data)
     while view:
         view = view[part.write(view):]
-
-
-def _existing_head(upload):
-    if upload.offset == 0:
-        return b""
-    with open(part_path(upload.id), "rb") as part:
-        return part.read(min(upload.offset, SNIFF_BYTES))
 
 
 def _checksum_request():
@@ -309,9 +349,10 @@ def _checksum_request():
     return algorithm, CHECKSUMS[algorithm](), expected
 
 
-def _finish(upload):
-    """The last byte arrived: the file takes the normal road into the library."""
-    staged = FinishedFile(part_path(upload.id), upload.filename)
+def _finish(upload, digest, head):
+    """The last byte arrived: the file takes the normal road into the library (hashed already)."""
+    _forget_hash_state(upload.id)
+    staged = FinishedFile(part_path(upload.id), upload.filename, digest.hexdigest(), bytes(head), upload.length)
     metadata = _parse_metadata(upload.metadata_header)
     chapter = own_chapter(metadata.get("chapter", ""))
     replacing = _replace_target(metadata["replace"]) if "replace" in metadata else None
@@ -339,6 +380,7 @@ def _replace_target(raw_media_id):
 
 
 def _forget(upload):
+    _forget_hash_state(upload.id)
     db.session.delete(upload)
     db.session.commit()
     part_path(upload.id).unlink(missing_ok=True)

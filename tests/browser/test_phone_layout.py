@@ -6,7 +6,7 @@ from mediamgr.cli import ensure_user
 from mediamgr.extensions import db
 
 from media_samples import pdf_bytes, png_bytes
-from page_actions import PASSWORD, log_in, open_details, screenshot, upload_and_wait
+from page_actions import PASSWORD, card, choose_files, log_in, open_details, screenshot, upload_and_wait
 
 PHONE = {"width": 390, "height": 844}
 
@@ -28,6 +28,13 @@ def test_every_page_of_an_instructor_fits_a_phone(phone, live_server):
     upload_and_wait(phone, {"a-rather-long-lecture-file-name-week-01.pdf": pdf_bytes(pages=2),
                             "diagram.png": png_bytes(320, 240)})
     _fits(phone, "library")
+    choose_files(phone, {"diagram copy.png": png_bytes(320, 240)})
+    phone.get_by_role("button", name="Keep both: upload diagram copy.png as a new entry").click()
+    expect(card(phone, "diagram copy.png").locator(".status-badge")).to_have_text("Ready")
+    phone.goto("/media/duplicates")
+    expect(phone.get_by_role("heading", name="Duplicates")).to_be_visible()
+    _fits(phone, "duplicates")
+    phone.goto("/media")
     dialog = open_details(phone, "a-rather-long-lecture-file-name-week-01.pdf")
     box = dialog.get_by_role("heading", name="a-rather-long-lecture-file-name-week-01.pdf").bounding_box()
     assert box["width"] > PHONE["width"] / 2, "the file's name in the details is squeezed into a narrow column"

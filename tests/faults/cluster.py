@@ -17,8 +17,10 @@ from types import SimpleNamespace
 import boto3
 import psutil
 import psycopg
+import redis
 import requests
 import sqlalchemy as sa
+from rq import Worker
 
 from mediamgr import create_app, embedded_redis
 from mediamgr.extensions import db
@@ -168,10 +170,20 @@ class Cluster:
     def worker_log(self):
         return "\n".join(path.read_text(errors="replace")[-2500:] for path in sorted(self.logs.glob("worker-*.log")))
 
-    def busy_worker(self):
-        """(index, process) of a worker whose work horse is running a job, or None."""
+    def busy_worker(self, kind):
+        """(index, process) of a worker running the job of an operation of `kind` ("upload", "bulk"), as
+        RQ records it, or None. (A child process says nothing: each worker's scheduler is one too, and a
+        worker may be busy with a maintenance round.)"""
+        db.session.rollback()
+        jobs = set(db.session.scalars(sa.select(Operation.job_id).where(Operation.kind == kind,
+                                                                        Operation.status.in_(("queued", "running")))))
+        try:
+            running = {rq_worker.pid for rq_worker in Worker.all(connection=redis.Redis.from_url(self.redis_url))
+                       if rq_worker.get_current_job_id() in jobs}
+        except redis.RedisError:
+            return None
         for index, worker in enumerate(self.workers):
-            if worker.poll() is None and psutil.Process(worker.pid).children():
+            if worker.poll() is None and worker.pid in running:
                 return index, worker
         return None
 

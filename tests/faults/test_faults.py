@@ -87,7 +87,7 @@ def test_a_worker_killed_during_ingest(cluster, samples):
     deadline = time.monotonic() + 60
     while busy is None:
         assert time.monotonic() < deadline, "no worker took an upload\n" + cluster.worker_log()
-        busy = cluster.busy_worker()
+        busy = cluster.busy_worker("upload")
         time.sleep(0.02)
     db.session.rollback()
     running = db.session.scalars(sa.select(Operation.id).where(Operation.status == "running")).all()
@@ -118,7 +118,7 @@ def test_a_worker_killed_during_a_bulk_operation(cluster):
         return db.session.get(Operation, operation_id, populate_existing=True).processed
 
     wait_for(lambda: processed() >= 300, 60, "the operation to start", cluster.logs / "worker-1.log")
-    busy = cluster.busy_worker()
+    busy = cluster.busy_worker("bulk")
     assert busy is not None and processed() < 3000, "finished before the kill: more files needed"
     cluster.kill_worker(busy[0])
     killed_at = time.monotonic()
@@ -155,7 +155,7 @@ def test_redis_stopped_while_workers_run_jobs(cluster, samples):
     """RQ's own worker quits for good when Redis goes away under a running job; ours wait and go on."""
     ada = cluster.client()
     names = uploaded(ada, samples, 3, "redis-away", padding=16 * MiB)
-    wait_for(lambda: cluster.busy_worker() is not None, 60, "a worker to take an upload")
+    wait_for(lambda: cluster.busy_worker("upload") is not None, 60, "a worker to take an upload")
     cluster.stop_redis()
     try:
         time.sleep(4)

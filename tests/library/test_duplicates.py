@@ -138,3 +138,64 @@ def test_a_file_in_the_trash_is_not_a_duplicate_target(ada, worker, samples):
     ada.upload("New.png", content)
     worker()
     assert newest().duplicate_of_id is None
+
+
+def duplicates_of(email, content_count, copies):
+    """`content_count` contents, each held by `copies` files of the user's (rows only)."""
+    from factories import make_files
+    ids = make_files(email, content_count * copies, prefix="copy")
+    for index, media_id in enumerate(ids):
+        sha = f"{index % content_count:064x}"
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id == media_id).values(sha256=sha))
+    db.session.commit()
+    return ids
+
+
+@pytest.mark.both_databases
+def test_the_duplicates_view_groups_same_content_and_merge_keeps_links_tags_and_positions(ada, ben, worker):
+    a, b, c = duplicates_of("ada@example.com", 1, 3)
+    duplicates_of("ben@example.com", 1, 2)  # Ben's: never on Ada's page
+    course, (week1, week2) = course_with_chapters(ada, "Week 1", "Week 2")
+    from factories import link, make_files
+    (other,) = make_files("ada@example.com", 1, prefix="other")
+    link(ada, week1, [other, b])      # b at position 2
+    link(ada, week2, [c, a, b])       # a already here with two copies of it
+    ada.post(f"/media/{c}/tags", {"tags": "midterm"})
+    page = ada.get("/media/duplicates").get_data(as_text=True)
+    assert "1 group" in page and "3 files" in page and page.count('name="keep"') == 3
+
+    answer = ada.post("/media/duplicates/merge", {"sha256": f"{0:064x}", "keep": str(a)})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    worker()
+    db.session.expire_all()
+    chapter = lambda chapter_id: [(i.position, i.media_id) for i in db.session.scalars(  # noqa: E731
+        sa.select(ChapterItem).where(ChapterItem.chapter_id == chapter_id).order_by(ChapterItem.position))]
+    assert chapter(week1) == [(1, other), (2, a)]
+    assert chapter(week2) == [(1, a)]  # it linked a (and copies of it) already: one link, not three
+    kept = db.session.get(MediaFile, a)
+    assert (kept.usage_count, kept.tag_names, kept.deleted_at) == (2, ["midterm"], None)
+    assert all(db.session.get(MediaFile, media_id).deleted_at is not None for media_id in (b, c))
+    assert "No duplicates" in ada.get("/media/duplicates").get_data(as_text=True)
+    assert "1 group" in ben.get("/media/duplicates").get_data(as_text=True)
+
+
+def test_merge_all_and_a_second_merge_change_nothing_twice(ada, worker):
+    duplicates_of("ada@example.com", 3, 2)
+    ada.post("/media/duplicates/merge", {"all": "1"})
+    worker()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MediaFile).where(MediaFile.deleted_at.is_(None))) == 3
+    merged = db.session.scalar(sa.select(sa.func.count()).select_from(MediaEvent).where(MediaEvent.action == "merged"))
+    assert merged == 6
+    answer = ada.post("/media/duplicates/merge", {"all": "1"})
+    assert answer.status_code == 409
+    from mediamgr.jobs.bulk import BulkRun
+    from mediamgr.progress.models import Operation
+    operation = db.session.scalars(sa.select(Operation).where(Operation.kind == "bulk")).one()
+    BulkRun(operation.id, operation.job_id).run()  # a job that runs again after its operation finished
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MediaEvent).where(MediaEvent.action == "merged")) == 6
+
+
+def test_merge_is_not_a_selection_bar_action(ada):
+    (media_id,) = __import__("factories").make_files("ada@example.com", 1)
+    answer = ada.post("/media/bulk", {"action": "merge", "scope": "library", "ids": str(media_id)})
+    assert answer.status_code == 400
