@@ -151,3 +151,79 @@ def run_tus_detection(workspace, payload, report):
                      "≤ 1 MiB read back (SQLite pages; no re-read of the file), no second transfer",
                      read_back <= MiB and outcome == ("ready", True) and not rewritten,
                      {"read_back": read_back}))
+
+
+def _variant(payload, folder, number):
+    """The payload with its last 8 bytes set to `number`: the same size and kind, other content."""
+    import shutil
+    path = folder / f"variant-{number}.webm"
+    shutil.copyfile(payload, path)
+    with open(path, "r+b") as out:
+        out.seek(-8, 2)
+        out.write(number.to_bytes(8, "big"))
+    return path
+
+
+def run_replace(workspace, payload, report, rounds):
+    """Replace of a 1 GiB video against a fresh upload of a file like it: from the request to Ready,
+    through gunicorn and a worker process (burst) each time; the two alternate, each with new content."""
+    import subprocess
+    import sys
+    from urllib.parse import quote
+
+    from .report import median
+    from .services import PROJECT_ROOT
+
+    folder = workspace.path("replace")
+    size = payload.stat().st_size
+    fresh_times, replace_times = [], []
+    with UploadServer(folder, workspace.redis_url) as server:
+        session = server.logged_in_session()
+        app = create_app({"SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"], "REDIS_URL": server.env["REDIS_URL"],
+                          "INSTANCE_PATH": server.env["INSTANCE_PATH"], "SECRET_KEY": server.env["SECRET_KEY"]})
+
+        def send(url, path, name):
+            started = time.perf_counter()
+            with open(path, "rb") as body:
+                answer = session.post(server.url + url, data=body, headers={
+                    "X-CSRFToken": session.csrf_token, "X-Filename": quote(name),
+                    "Content-Type": "application/octet-stream", "X-Requested-With": "XMLHttpRequest",
+                    "Content-Length": str(size)})
+            if answer.status_code != 201:
+                raise RuntimeError(f"{url} answered {answer.status_code}: {answer.text[:300]}")
+            worker = subprocess.run([sys.executable, "worker.py", "--queues", "uploads", "--burst"], env=server.env,
+                                    cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+            seconds = time.perf_counter() - started
+            if worker.returncode != 0:
+                raise RuntimeError(worker.stderr[-2000:])
+            return seconds
+
+        for number in range(rounds):
+            fresh = _variant(payload, folder, 2 * number)
+            fresh_times.append(send("/media/upload", fresh, f"lecture {number}.webm"))
+            fresh.unlink()
+            with app.app_context():
+                media = db.session.scalars(sa.select(MediaFile).order_by(MediaFile.id.desc()).limit(1)).one()
+                media_id, status = media.id, media.status
+                db.session.remove()
+            if status != "ready":
+                raise RuntimeError(f"the fresh upload ended {status}")
+            retake = _variant(payload, folder, 2 * number + 1)
+            replace_times.append(send(f"/media/{media_id}/replace", retake, f"lecture {number} retake.webm"))
+            retake.unlink()
+            with app.app_context():
+                versions = db.session.scalar(sa.text("SELECT count(*) FROM media_versions WHERE media_id = :id "
+                                                     "AND number IS NOT NULL"), {"id": media_id})
+                db.session.remove()
+            if versions != 2:
+                raise RuntimeError(f"the replacement did not become version 2 ({versions} versions)")
+            print(f"  round {number + 1}/{rounds}: fresh {fresh_times[-1]:.1f} s, replace {replace_times[-1]:.1f} s",
+                  flush=True)
+        with app.app_context():
+            db.engine.dispose()
+    fresh_s, replace_s = median(fresh_times), median(replace_times)
+    ratio = replace_s / fresh_s
+    report.details["replace_vs_fresh"] = {"fresh": fresh_times, "replace": replace_times}
+    report.add(Check(f"replace of a {size // MiB:,} MiB video, request to ready, against a fresh upload",
+                     f"replace {replace_s:.1f} s, fresh {fresh_s:.1f} s (medians of {rounds}): {ratio:.2f} ×",
+                     "≤ 1.1 ×", ratio <= 1.1, {"ratio": ratio}))

@@ -110,6 +110,8 @@ def bench_transfers(workspace, report, options):
         report.section("a duplicate chosen in the page, caught before its bytes are sent")
         duplicates.run_page_check(workspace, payload, report)
         duplicates.run_tus_detection(workspace, payload, report)
+        report.section("replace of a video against a fresh upload (gunicorn and a worker)")
+        duplicates.run_replace(workspace, payload, report, options.rounds)
 
 
 def bench_lifecycle(workspace, report, options):

@@ -97,6 +97,8 @@ class MediaFile(db.Model):
         db.Index("ix_media_trashed_at", "deleted_at", "id",
                  sqlite_where=db.text("deleted_at IS NOT NULL"), postgresql_where=db.text("deleted_at IS NOT NULL")),
         db.Index("ix_media_owner_sha256", "owner_id", "sha256"),
+        db.Index("ix_media_duplicate_of", "duplicate_of_id", sqlite_where=db.text("duplicate_of_id IS NOT NULL"),
+                 postgresql_where=db.text("duplicate_of_id IS NOT NULL")),
         db.Index("ix_media_storage_key", "storage_key"),
     )
 

@@ -89,3 +89,45 @@ def test_a_worker_killed_mid_operation_is_replaced_and_every_file_is_tagged_once
     assert len(per_file) == FILES and {count for _media_id, count in per_file} == {1}
     assert {media_id for media_id, _count in per_file} == set(tagged)
     assert "continuing from file" in log_path.read_text()
+
+
+def test_a_merge_whose_worker_is_killed_merges_every_copy_once(app, ada, files, tmp_path):
+    """Merge all of 600 pairs of duplicates, the worker killed mid-way: every copy is merged (moved to
+    the trash, with its history lines) exactly once, and every kept file stays."""
+    from mediamgr.library.models import MediaFile
+    pairs = 600
+    ids = files("ada@example.com", 2 * pairs, prefix="copy")
+    for index, media_id in enumerate(ids):
+        db.session.execute(sa.update(MediaFile).where(MediaFile.id == media_id).values(sha256=f"{index % pairs:064x}"))
+    db.session.commit()
+    response = ada.post("/media/duplicates/merge", {"all": "1"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    operation_id = db.session.scalar(sa.select(Operation.id).where(Operation.kind == "bulk"))
+    log_path = tmp_path / "workers.log"
+
+    first = start_worker(app, log_path, BULK_BATCH_SIZE="50")
+    family = [first.pid]
+    try:
+        wait_for(lambda: current(operation_id).processed > 0, 120, "the worker to start merging", log_path)
+        family = family_of(first)
+        wait_for(lambda: current(operation_id).processed >= 150, 120, "the first 150 copies", log_path)
+        signal_all(family, signal.SIGSTOP)
+    finally:
+        signal_all(family, signal.SIGKILL)
+        first.wait()
+    assert 150 <= current(operation_id).processed < pairs
+
+    second = start_worker(app, log_path, BULK_BATCH_SIZE="50")
+    try:
+        wait_for(lambda: current(operation_id).status == "succeeded", 180, "the merge to finish", log_path)
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=30)
+    done = current(operation_id)
+    assert (done.processed, done.failed) == (pairs, 0)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MediaFile).where(MediaFile.deleted_at.is_(None))) == pairs
+    trashed = db.session.execute(sa.select(MediaEvent.media_id, sa.func.count()).where(MediaEvent.action == "trashed")
+                                 .group_by(MediaEvent.media_id)).all()
+    assert len(trashed) == pairs and {count for _id, count in trashed} == {1}
+    merged = db.session.scalar(sa.select(sa.func.count()).select_from(MediaEvent).where(MediaEvent.action == "merged"))
+    assert merged == 2 * pairs
