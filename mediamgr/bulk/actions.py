@@ -45,7 +45,7 @@ ACTIONS = {action.name: action for action in (
     Action("delete", "trash", "Delete {files} permanently", lambda batch, _params: delete_files(batch)),
     # From the Duplicates view (not the selection bar): {files} are the copies, each merged into the
     # file kept for its content (params["keep"]: sha256 -> id).
-    Action("merge", "library", "Merge {files} into the files they repeat",
+    Action("merge", "library", "Merge duplicates: {files} into the files kept",
            lambda batch, params: merge_duplicates(batch, params["keep"], _actor(batch)), in_bar=False),
 )}
 

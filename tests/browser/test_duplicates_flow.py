@@ -47,3 +47,12 @@ def test_drop_the_same_file_twice_and_use_the_existing_one(page, live_server):
     row.get_by_role("button", name="Keep both: upload keep me.webm as a new entry").click()
     expect(card(page, "keep me.webm").locator(".status-badge")).to_have_text("Ready")
     assert files_of(live_server, "keep me%") == 1
+
+    page.goto("/media/duplicates")
+    group = page.locator(".duplicate-group")
+    expect(group).to_have_count(1)
+    expect(group).to_contain_text("Week 3 lecture.webm")
+    group.get_by_role("button", name="Merge the 2 files of Week 3 lecture.webm").click()
+    # The merge runs in the background; when it is done the page shows what is left: nothing.
+    expect(page.get_by_text("No duplicates.")).to_be_visible(timeout=30_000)
+    expect(page.locator("#operation-list")).to_contain_text("Merge duplicates: 1 file into the files kept")
