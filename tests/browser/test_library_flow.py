@@ -1,6 +1,7 @@
 """Finding and organising files in the browser: search, filters and sorting, the details dialog,
 renaming, the trash with Undo and Restore, and what another instructor sees."""
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -143,7 +144,8 @@ def test_the_tag_filter_applies_once_on_enter_without_breaking_the_page(page, li
     """Enter applies the tag; neither leaving the field afterwards (clicking a card's checkbox) nor
     the suggestions arriving late may clear the selection just made (both did: the change on blur
     asked for the same list again, and any request from the filters cleared it). The filter must
-    not need eval either (the CSP forbids it: a `keyup[key=='Enter']` filter threw EvalError)."""
+    not need eval either (the CSP forbids it: a `keyup[key=='Enter']` filter threw EvalError), and the
+    suggestions' request must not abort the list's (they shared the form's hx-sync "replace")."""
     email = live_server.create_instructor(name="Tag Filterer")
     with live_server.app.app_context():
         make_files(email, 3, tags=["midterm"], prefix="exam")
@@ -155,6 +157,11 @@ def test_the_tag_filter_applies_once_on_enter_without_breaking_the_page(page, li
     page.on("pageerror", lambda error: errors.append(str(error)))
     grid_requests = []
     page.on("request", lambda request: "/media/grid" in request.url and grid_requests.append(request.url))
+
+    def slow_list(route):  # a busy server: the list arrives after the tag suggestions have been asked for
+        time.sleep(0.4)
+        route.continue_()
+    page.route("**/media/grid*", slow_list)
 
     tag = page.get_by_role("combobox", name="Tag", exact=True)
     tag.fill("midterm")
