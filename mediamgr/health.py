@@ -1,7 +1,8 @@
 """GET /healthz: is the database, Redis and storage up? 200 when all are, 503 naming what is down.
 
-Storage is asked at most once every STORAGE_PROBE_SECONDS per process, and by one request at a time:
-with storage hanging, health checks (a load balancer sends many) must not pile up on the web threads.
+Storage is asked at most once every STORAGE_PROBE_SECONDS per process, by a thread of its own, and
+a health check waits for it at most PROBE_WAIT_SECONDS: with storage hanging, health checks (a load
+balancer sends many) answer in about a second and never pile up on the web threads.
 """
 import threading
 import time
@@ -13,6 +14,7 @@ from .storage import get_storage
 
 bp = Blueprint("health", __name__)
 STORAGE_PROBE_SECONDS = 5
+PROBE_WAIT_SECONDS = 1.0
 
 
 def _database():
@@ -24,29 +26,38 @@ def _redis():
 
 
 class StorageProbe:
-    """The last answer of the storage check, reused while fresh; while one request asks again, the
-    others get the last answer (or "checking", the first time) instead of waiting."""
+    """The storage check runs in a thread of its own, at most once every STORAGE_PROBE_SECONDS per
+    process. A health check waits for a running check at most PROBE_WAIT_SECONDS, then answers with
+    the last state ("checking" the first time): with storage hanging, health checks answer within
+    about a second (a load balancer's timeout is often a few) and never pile up on the web threads."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.state = None
         self.checked_at = 0.0
+        self.running = None  # the Event of the check under way
 
-    def state_now(self):
-        if self.state is not None and time.monotonic() - self.checked_at < STORAGE_PROBE_SECONDS:
-            return self.state
-        if not self.lock.acquire(blocking=False):
-            return self.state or "checking"
+    def state_now(self, storage):
+        with self.lock:
+            if self.state is not None and time.monotonic() - self.checked_at < STORAGE_PROBE_SECONDS:
+                return self.state
+            if self.running is None:
+                self.running = threading.Event()
+                threading.Thread(target=self._check, args=(storage, self.running), daemon=True,
+                                 name="storage-probe").start()
+            running = self.running
+        running.wait(PROBE_WAIT_SECONDS)
+        return self.state or "checking"
+
+    def _check(self, storage, done):
         try:
-            try:
-                get_storage().check()
-                self.state = "ok"
-            except Exception as error:  # any failure means down; the class name says which kind
-                self.state = f"down: {type(error).__name__}"
-            self.checked_at = time.monotonic()
-            return self.state
-        finally:
-            self.lock.release()
+            storage.check()
+            state = "ok"
+        except Exception as error:  # any failure means down; the class name says which kind
+            state = f"down: {type(error).__name__}"
+        with self.lock:
+            self.state, self.checked_at, self.running = state, time.monotonic(), None
+        done.set()
 
 
 def _storage_probe():
@@ -67,7 +78,7 @@ def healthz():
         except Exception as error:  # any failure means down; the class name says which kind
             report[name] = f"down: {type(error).__name__}"
     db.session.rollback()
-    report["storage"] = _storage_probe().state_now()
+    report["storage"] = _storage_probe().state_now(get_storage())
     down = [name for name, state in report.items() if state.startswith("down")]
     body = {"status": "ok" if not down else "down", "down": down, "checks": report}
     return jsonify(body), 503 if down else 200

@@ -155,8 +155,9 @@ class S3Storage(Storage):
         return f"{self.cdn_base_url}{path}?{parts.query}"
 
     def check(self):
+        """Is the bucket there? With the short timeouts wherever it runs: a health check must be quick."""
         try:
-            self._client.head_bucket(Bucket=self.bucket)
+            self.request_client.head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as error:
             raise _storage_error(error) from error
 

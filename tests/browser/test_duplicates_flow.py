@@ -56,3 +56,27 @@ def test_drop_the_same_file_twice_and_use_the_existing_one(page, live_server):
     # The merge runs in the background; when it is done the page shows what is left: nothing.
     expect(page.get_by_text("No duplicates.")).to_be_visible(timeout=30_000)
     expect(page.locator("#operation-list")).to_contain_text("Merge duplicates: 1 file into the files kept")
+
+
+def test_use_existing_from_a_chapter_links_the_file_already_there(page, live_server):
+    email = live_server.create_instructor(name="Chapter Builder")
+    log_in(page, email)
+    content = media_samples.video_bytes(seconds=2)
+    upload_and_wait(page, {"Intro.webm": content})
+    page.goto("/courses")
+    page.get_by_label("New course title").fill("Physics")
+    page.get_by_role("button", name="Create course").click()
+    page.get_by_label("New chapter").fill("Week 1")
+    page.get_by_role("button", name="Add chapter").click()
+    expect(page.locator(".chapter")).to_have_count(1)
+    uploads = []
+    page.on("request", lambda request: request.method == "POST" and "/media/upload" in request.url and uploads.append(request))
+
+    page.get_by_label("Upload new files into “Week 1”").set_input_files(
+        [{"name": "intro again.webm", "mimeType": "video/webm", "buffer": content}])
+    row = page.locator("#operation-list > li").filter(has_text="intro again.webm")
+    row.get_by_role("button", name="Use existing “Intro.webm” instead of uploading intro again.webm").click()
+    expect(row).to_contain_text("Added “Intro.webm” to the chapter")
+    expect(page.locator(".chapter-item .item-title")).to_have_count(1)
+    expect(page.locator(".chapter-item .item-title").first).to_have_value("Intro.webm")
+    assert uploads == [] and files_of(live_server, "intro again%") == 0
