@@ -15,6 +15,7 @@ from .storage import get_storage
 bp = Blueprint("health", __name__)
 STORAGE_PROBE_SECONDS = 5
 PROBE_WAIT_SECONDS = 1.0
+STALE_AFTER_SECONDS = 30  # a last answer older than this is not given while a new check runs
 
 
 def _database():
@@ -28,8 +29,9 @@ def _redis():
 class StorageProbe:
     """The storage check runs in a thread of its own, at most once every STORAGE_PROBE_SECONDS per
     process. A health check waits for a running check at most PROBE_WAIT_SECONDS, then answers with
-    the last state ("checking" the first time): with storage hanging, health checks answer within
-    about a second (a load balancer's timeout is often a few) and never pile up on the web threads."""
+    the last state (or "checking": the first time, and when the last is older than
+    STALE_AFTER_SECONDS). With storage hanging, health checks answer within about a second (a load
+    balancer's timeout is often a few) and never pile up on the web threads."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -46,8 +48,11 @@ class StorageProbe:
                 threading.Thread(target=self._check, args=(storage, self.running), daemon=True,
                                  name="storage-probe").start()
             running = self.running
-        running.wait(PROBE_WAIT_SECONDS)
-        return self.state or "checking"
+        if running.wait(PROBE_WAIT_SECONDS):
+            return self.state
+        # Still asking: the last answer, unless it is too old to speak for now.
+        recent = self.state is not None and time.monotonic() - self.checked_at < STALE_AFTER_SECONDS
+        return self.state if recent else "checking"
 
     def _check(self, storage, done):
         try:

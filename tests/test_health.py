@@ -27,3 +27,26 @@ def test_storage_down_is_named(tmp_path, sqlite_template, redis_url):
                       "S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "s", "S3_REGION": "us-east-1"})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["down"] == ["storage"]
+
+
+class SlowStorage:
+    """Storage that answers, but only after `seconds` (a busy S3)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def check(self):
+        import time
+        time.sleep(self.seconds)
+
+
+def test_a_slow_check_answers_with_a_recent_state_but_never_an_old_one():
+    import time
+    from mediamgr.health import StorageProbe
+    probe = StorageProbe()
+    probe.state, probe.checked_at = "down: StorageError", time.monotonic() - 10
+    assert probe.state_now(SlowStorage(2)) == "down: StorageError"  # 10 s old: still says something
+    time.sleep(2.2)
+    assert probe.state_now(SlowStorage(2)) == "ok"  # the check finished meanwhile: fresh
+    probe.state, probe.checked_at = "down: StorageError", time.monotonic() - 60
+    assert probe.state_now(SlowStorage(2)) == "checking"  # a minute old: not given as the present
