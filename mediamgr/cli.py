@@ -1,8 +1,10 @@
-"""`flask` commands: demo accounts and users."""
+"""`flask` commands: demo accounts, users and their quotas."""
 import click
+from flask import current_app
 
 from .auth.models import User
 from .extensions import db
+from .library.quotas import human, parse_quota, stored_bytes
 
 DEMO_ACCOUNTS = (
     ("instructor@example.com", "instructor-demo", "Demo Instructor", "instructor"),
@@ -15,7 +17,7 @@ def ensure_user(email, password, display_name, role):
     """Create the account unless it exists; returns True when it was created."""
     if db.session.scalar(db.select(User.id).where(User.email == email)):
         return False
-    user = User(email=email, display_name=display_name, role=role)
+    user = User(email=email, display_name=display_name, role=role, quota_bytes=current_app.config["DEFAULT_QUOTA_BYTES"])
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
@@ -42,3 +44,20 @@ def register_commands(app):
             click.echo(f"created {role} {email}")
         else:
             raise click.ClickException(f"{email} already has an account")
+
+    @app.cli.command("quota")
+    @click.argument("email")
+    @click.argument("size")
+    def quota(email, size):
+        """Set a user's storage quota: 10GB, 500MB, a number of bytes, or unlimited."""
+        user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"{email} has no account")
+        try:
+            user.quota_bytes = parse_quota(size)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        used = human(stored_bytes(user.id))
+        limit = "unlimited" if user.quota_bytes is None else human(user.quota_bytes)
+        click.echo(f"{user.email}: {used} stored, quota {limit}")

@@ -180,6 +180,8 @@ def load_config(instance_path, env=None):
         "STAGING_DIR": env.get("STAGING_DIR") or str(instance_path / "staging"),
         "CDN_BASE_URL": _check_http_url("CDN_BASE_URL", env["CDN_BASE_URL"]) if env.get("CDN_BASE_URL") else None,
         "MAX_UPLOAD_BYTES": parse_size("MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES", str(5 * GiB))),
+        "DEFAULT_QUOTA_BYTES": (parse_size("DEFAULT_QUOTA_BYTES", env["DEFAULT_QUOTA_BYTES"])
+                                if env.get("DEFAULT_QUOTA_BYTES", "").strip() else None),
         "DATABASE_TIMEOUT": parse_positive_int("DATABASE_TIMEOUT", env.get("DATABASE_TIMEOUT", "10")),
         "STAGING_RESERVE_BYTES": parse_size("STAGING_RESERVE_BYTES", env.get("STAGING_RESERVE_BYTES", "512MiB")),
         "PROGRESS_SOCKETS_PER_USER": parse_positive_int("PROGRESS_SOCKETS_PER_USER",

@@ -138,6 +138,7 @@
       });
     } catch (error) { enqueue(job); return; }
     bar.value = 0;
+    target.sha256 = sha256;
     if (target.replace) {
       if (sha256 === target.currentSha256) { failRow(row, "This is already the current content."); return; }
       enqueue(job);
@@ -341,6 +342,7 @@
       xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       if (target.chapter) xhr.setRequestHeader("X-Link-Chapter", String(target.chapter));
+      if (target.sha256) xhr.setRequestHeader("X-Content-SHA256", target.sha256);  // same content costs no quota
       xhr.upload.addEventListener("progress", (event) => {
         if (!event.lengthComputable) return;
         const percent = Math.round((100 * event.loaded) / event.total);

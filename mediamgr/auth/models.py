@@ -27,6 +27,7 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     role = db.Column(db.String(16), nullable=False, default="instructor")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    quota_bytes = db.Column(db.BigInteger)  # the bytes this user may keep stored; None: unlimited (quotas.py)
 
     __table_args__ = (db.CheckConstraint("role in ('instructor', 'admin')", name="role"),)
 

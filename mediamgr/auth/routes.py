@@ -100,7 +100,8 @@ def register():
         except AccountRefused as refusal:
             form.password.errors.append(str(refusal))
         if not form.errors:
-            user = User(email=email, display_name=name, role="instructor")
+            user = User(email=email, display_name=name, role="instructor",
+                        quota_bytes=current_app.config["DEFAULT_QUOTA_BYTES"])
             user.set_password(form.password.data)
             db.session.add(user)
             db.session.commit()

@@ -9,6 +9,9 @@ from ..auth.tokens import TOKENS_DO_NOT_LINK, signed_in_with_token
 from ..courses.service import own_chapter
 from ..extensions import db
 from ..library.models import MediaFile
+from ..library.quotas import OverQuota, ensure_room
+from ..library.trash import referenced_keys
+from ..storage import content_key
 from ..library.versions import ReplaceRefused
 from ..scoping import get_owned_or_404, owned_by
 from ..progress.publisher import latest_states
@@ -39,6 +42,7 @@ def _upload_body():
         abort(413, f"This file is larger than the {upload_limit_text()} upload limit.")
     if request.content_length == 0:
         abort(400, "This file is empty (0 bytes); nothing was uploaded.")
+    _within_quota(current_user.id, request.content_length)
     chapter = _link_target(request.headers.get("X-Link-Chapter"))
     staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000], request.content_length or 0)
     request.staged_files.append(staged)
@@ -47,6 +51,8 @@ def _upload_body():
         operation = accept_staged_file(current_user, staged, chapter and chapter.id)
     except RejectedFile as refusal:
         abort(415 if staged.size else 400, str(refusal))
+    except OverQuota as refusal:
+        abort(413, str(refusal))
     return render_events([latest_states([operation])[operation.id]], with_cards=False, catchup=True), 201
 
 
@@ -64,6 +70,7 @@ def replace_file(media_id):
         abort(413, f"This file is larger than the {upload_limit_text()} upload limit.")
     if request.content_length == 0:
         abort(400, "This file is empty (0 bytes); nothing was uploaded.")
+    _within_quota(media.owner_id, request.content_length)
     staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000], request.content_length or 0)
     request.staged_files.append(staged)
     staged.copy_from(request.upload_body)
@@ -71,6 +78,8 @@ def replace_file(media_id):
         operation = accept_staged_file(current_user, staged, replacing=media)
     except ReplaceRefused as refusal:
         abort(refusal.status, str(refusal))
+    except OverQuota as refusal:
+        abort(413, str(refusal))
     except RejectedFile as refusal:
         abort(415 if staged.size else 400, str(refusal))
     return render_events([latest_states([operation])[operation.id]], with_cards=False, catchup=True), 201
@@ -90,6 +99,21 @@ def _replace_form(media):
     except (ReplaceRefused, RejectedFile) as refusal:
         flash(str(refusal), "error")
     return redirect(url_for("library.details", media_id=media.id))
+
+
+def _within_quota(owner_id, length):
+    """Refuse, before a byte is read, a body that cannot fit the owner's quota. The page sends the
+    SHA-256 it computed (X-Content-SHA256): content the owner stores already costs nothing. The claim
+    only lets a body be read; accept_staged_file checks again with the hash of the bytes that came."""
+    if not length:
+        return  # of unknown length: checked once staged, by accept_staged_file
+    claimed = request.headers.get("X-Content-SHA256", "").strip().lower()
+    if len(claimed) == 64 and set(claimed) <= set("0123456789abcdef") and referenced_keys([content_key(owner_id, claimed)]):
+        return
+    try:
+        ensure_room(owner_id, length)
+    except OverQuota as refusal:
+        abort(413, str(refusal))
 
 
 def _link_target(raw_chapter_id):
@@ -120,7 +144,7 @@ def _upload_form():
             accept_staged_file(current_user, staged, chapter and chapter.id)
             flash(f"“{staged.filename}” uploaded; it is being processed"
                   + (f" and will be added to “{chapter.title}” when ready." if chapter else "."), "success")
-        except RejectedFile as refusal:
+        except (RejectedFile, OverQuota) as refusal:
             flash(str(refusal), "error")
     if chapter:
         return redirect(url_for("courses.edit", course_id=chapter.course_id))

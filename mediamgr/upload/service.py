@@ -15,6 +15,8 @@ from ..jobs.queues import enqueue_upload_processing, job_is_live
 from ..library.models import MediaFile
 from ..history import record_event
 from ..library.duplicates import existing_copy
+from ..library.quotas import OverQuota, ensure_room
+from ..library.trash import referenced_keys
 from ..library.service import EditRefused
 from ..library.versions import ReplaceRefused, check_replacement, pending_version, replacement_of
 from ..progress.models import ACTIVE, Operation
@@ -66,7 +68,7 @@ def sweep_staging():
 
 def accept_staged_file(user, staged, link_chapter_id=None, replacing=None):
     """Check the staged bytes and record them; returns the Operation, or raises RejectedFile (or
-    ReplaceRefused).
+    ReplaceRefused, or OverQuota when they do not fit the owner's quota).
 
     The staging file is consumed either way: kept for the job, or removed when refused. With
     `link_chapter_id` (a chapter of the user's, checked by the caller) the file is linked at the
@@ -85,6 +87,11 @@ def accept_staged_file(user, staged, link_chapter_id=None, replacing=None):
         raise
     owner_id = replacing.owner_id if replacing is not None else user.id
     key = content_key(owner_id, staged.sha256)
+    try:  # bytes the owner stores already (the same content) cost nothing more
+        ensure_room(owner_id, 0 if referenced_keys([key]) else staged.size)
+    except OverQuota:
+        staged.discard()
+        raise
     if replacing is None:
         existing = existing_copy(user.id, staged.sha256)
         media = MediaFile(owner_id=user.id, name=name, original_name=name, kind=kind, mime_type=mime,

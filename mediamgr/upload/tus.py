@@ -29,6 +29,8 @@ from ..courses.service import own_chapter
 from ..extensions import db
 from ..parsing import parse_count
 from ..library.models import MediaFile
+from ..library.quotas import OverQuota
+from ..library.quotas import ensure_room as ensure_quota_room
 from ..library.versions import ReplaceRefused
 from ..scoping import get_owned_or_404, owned, owned_by
 from ..timeutil import utcnow
@@ -115,6 +117,10 @@ def tus_create():
     if length == 0:
         abort(_answer(400, "This file is empty (0 bytes); nothing was uploaded."))
     _within_allowance(length)
+    try:
+        ensure_quota_room(current_user.id, length)
+    except OverQuota as refusal:
+        abort(_answer(413, str(refusal)))
     _ensure_room(length, NOTHING_KEPT)  # the whole file must fit above the reserve
     metadata_header = request.headers.get("Upload-Metadata", "")[:4000]
     metadata = _parse_metadata(metadata_header)
@@ -364,6 +370,9 @@ def _finish(upload, digest, head):
     except ReplaceRefused as refusal:
         _forget(upload)
         abort(_answer(refusal.status, str(refusal)))
+    except OverQuota as refusal:
+        _forget(upload)
+        abort(_answer(413, str(refusal)))
     upload.completed_at = utcnow()
     upload.operation_id = operation.id
     db.session.commit()

@@ -1,0 +1,71 @@
+"""Storage quotas: the one place that says how many bytes a user keeps stored and whether new ones
+fit. Stored bytes are what the storage provider bills: every distinct object of the user's, current
+content, versions and the trash alike (identical content, stored once, counts once). An upload or a
+replacement that would go past the user's quota is refused before any byte is kept."""
+import humanize
+import sqlalchemy as sa
+from flask import current_app, url_for
+
+from ..auth.models import User
+from ..config import ConfigError, parse_size
+from ..extensions import db
+from ..scoping import owned_by
+from .models import MediaFile, MediaVersion
+
+UNLIMITED = "unlimited"
+
+
+class OverQuota(ValueError):
+    """An upload that does not fit the user's quota; the message says how much is free."""
+
+
+def human(size):
+    return humanize.naturalsize(size, format="%.1f")
+
+
+def stored_bytes(owner_id):
+    """The distinct bytes stored for `owner_id` (one SQL statement)."""
+    files = owned_by(MediaFile, owner_id).with_only_columns(MediaFile.storage_key, MediaFile.size_bytes)
+    versions = owned_by(MediaVersion, owner_id).with_only_columns(MediaVersion.storage_key, MediaVersion.size_bytes) \
+        .where(MediaVersion.status == "ready")
+    both = sa.union_all(files, versions).subquery()
+    per_key = sa.select(sa.func.max(both.c.size_bytes).label("size")).group_by(both.c.storage_key).subquery()
+    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(per_key.c.size), 0))))
+
+
+def trashed_bytes(owner_id):
+    """Bytes of the user's files in the trash (they count until they are deleted for good)."""
+    return int(db.session.scalar(owned_by(MediaFile, owner_id).with_only_columns(
+        sa.func.coalesce(sa.func.sum(MediaFile.size_bytes), 0)).where(MediaFile.deleted_at.is_not(None))))
+
+
+def ensure_room(owner_id, incoming):
+    """Refuse (OverQuota) `incoming` more bytes for `owner_id` when they would not fit the quota."""
+    quota = db.session.scalar(sa.select(User.quota_bytes).where(User.id == owner_id))
+    if quota is None:
+        return
+    used = stored_bytes(owner_id)
+    if used + incoming <= quota:
+        return
+    free = max(0, quota - used)
+    message = (f"This file ({human(incoming)}) does not fit your storage: {human(free)} of {human(quota)} is free.")
+    in_trash = trashed_bytes(owner_id)
+    if in_trash:
+        message += (f" Files in the trash count until they are deleted: emptying the trash "
+                    f"({url_for('library.trash_index', _external=True)}) frees up to {human(in_trash)}.")
+    raise OverQuota(message)
+
+
+def parse_quota(raw):
+    """`10GB`, `500MB`, a number of bytes, or `unlimited` -> bytes or None; ValueError otherwise."""
+    text = (raw or "").strip()
+    if text.lower() == UNLIMITED:
+        return None
+    try:
+        return parse_size("quota", text)
+    except ConfigError as error:
+        raise ValueError(f"Give a size such as 10GB or 500MB, or “unlimited” (got {raw!r}).") from error
+
+
+def default_quota():
+    return current_app.config.get("DEFAULT_QUOTA_BYTES")
