@@ -56,6 +56,13 @@ def ensure_room(owner_id, incoming):
     raise OverQuota(message)
 
 
+def storage_use(user):
+    """What the library's usage bar shows: {"used", "quota" (None: unlimited), "percent"}."""
+    used = stored_bytes(user.id)
+    quota = user.quota_bytes
+    return {"used": used, "quota": quota, "percent": min(100, round(100 * used / quota)) if quota else None}
+
+
 def parse_quota(raw):
     """`10GB`, `500MB`, a number of bytes, or `unlimited` -> bytes or None; ValueError otherwise."""
     text = (raw or "").strip()

@@ -26,6 +26,7 @@ from .service import (EditRefused, add_tags, clean_category, normalize_tag, pars
 from .trash import days_left, delete_files, restore_files, retention_days, trash_files
 from .duplicates import (GROUPS_PER_PAGE, duplicate_groups, duplicate_groups_of, duplicate_query_or_400,
                          duplicate_summary, existing_copies, keep_both, merge_into, merge_plan)
+from .quotas import storage_use
 from .versions import restore_version
 from .views import after_edit, after_removal, details_context, in_use_answer
 
@@ -47,7 +48,8 @@ def index():
     """The library page: filters, the first page of results, the upload panel."""
     flt = LibraryFilter.from_args(request.args)
     return render_template("library/index.html", flt=flt, page=library_page(current_user, flt), sorts=SORTS,
-                           type_labels=TYPE_LABELS, usage_labels=USAGE_LABELS, courses=course_choices(current_user))
+                           type_labels=TYPE_LABELS, usage_labels=USAGE_LABELS, courses=course_choices(current_user),
+                           storage=storage_use(current_user))
 
 
 @bp.get("/media/grid")

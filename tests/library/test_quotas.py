@@ -109,3 +109,13 @@ def test_the_quota_command_and_the_default_for_new_accounts(app, users):
     from mediamgr.cli import ensure_user
     ensure_user("new@example.com", "correct-horse-battery", "New", "instructor")
     assert db.session.scalar(sa.select(User.quota_bytes).where(User.email == "new@example.com")) == 5_000_000
+
+
+def test_the_library_shows_how_much_of_the_quota_is_used(ada, worker, samples):
+    content = samples.jpeg_bytes(320, 200)
+    ada.upload("photo.jpg", content)
+    worker()
+    assert "of 10.0 GB used" not in ada.get("/media").get_data(as_text=True)  # unlimited: no bar
+    set_quota("ada@example.com", 10_000_000_000)
+    page = ada.get("/media").get_data(as_text=True)
+    assert f"{len(content) / 1000:.1f} kB of 10.0 GB used" in page and 'aria-label="Storage used: 0%"' in page
