@@ -154,8 +154,14 @@ def test_redis_restarted_empty_with_uploads_queued(cluster, samples):
 def test_redis_stopped_while_workers_run_jobs(cluster, samples):
     """RQ's own worker quits for good when Redis goes away under a running job; ours wait and go on."""
     ada = cluster.client()
-    names = uploaded(ada, samples, 3, "redis-away", padding=16 * MiB)
-    wait_for(lambda: cluster.busy_worker("upload") is not None, 60, "a worker to take an upload")
+    names = uploaded(ada, samples, 3, "redis-away", padding=32 * MiB)
+
+    def an_upload_running():
+        db.session.rollback()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Operation).where(
+            Operation.kind == "upload", Operation.status == "running"))
+
+    wait_for(an_upload_running, 60, "a worker to take an upload")
     cluster.stop_redis()
     try:
         time.sleep(4)
