@@ -32,27 +32,31 @@ def upload_files():
     """One raw file (the page's script) or a multipart form of files (no JavaScript)."""
     if request.mimetype == "multipart/form-data":
         return _upload_form()
-    return _upload_body()
+    return _upload_body(current_user.id, request.headers.get("X-Link-Chapter"))
 
 
-def _upload_body():
-    """One file as the request body; its name in X-Filename (percent-encoded UTF-8)."""
+def _upload_body(owner_id, raw_chapter_id=None, replacing=None):
+    """One file as the request body; its name in X-Filename (percent-encoded UTF-8). Checked against
+    the limit and `owner_id`'s quota before a byte is read; with `raw_chapter_id` (X-Link-Chapter) it
+    is linked to that chapter when ready, with `replacing` it becomes that file's new content."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         abort(413, f"This file is larger than the {upload_limit_text()} upload limit.")
     if request.content_length == 0:
         abort(400, "This file is empty (0 bytes); nothing was uploaded.")
-    _within_quota(current_user.id, request.content_length)
-    chapter = _link_target(request.headers.get("X-Link-Chapter"))
+    _within_quota(owner_id, request.content_length)
+    chapter = _link_target(raw_chapter_id)
     staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000], request.content_length or 0)
     request.staged_files.append(staged)
     staged.copy_from(request.upload_body)
     try:
-        operation = accept_staged_file(current_user, staged, chapter and chapter.id)
-    except RejectedFile as refusal:
-        abort(415 if staged.size else 400, str(refusal))
+        operation = accept_staged_file(current_user, staged, chapter and chapter.id, replacing=replacing)
+    except ReplaceRefused as refusal:
+        abort(refusal.status, str(refusal))
     except OverQuota as refusal:
         abort(413, str(refusal))
+    except RejectedFile as refusal:
+        abort(415 if staged.size else 400, str(refusal))
     return render_events([latest_states([operation])[operation.id]], with_cards=False, catchup=True), 201
 
 
@@ -65,24 +69,7 @@ def replace_file(media_id):
     media = get_owned_or_404(MediaFile, media_id)
     if request.mimetype == "multipart/form-data":
         return _replace_form(media)
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        abort(413, f"This file is larger than the {upload_limit_text()} upload limit.")
-    if request.content_length == 0:
-        abort(400, "This file is empty (0 bytes); nothing was uploaded.")
-    _within_quota(media.owner_id, request.content_length)
-    staged = new_staged_file(unquote(request.headers.get("X-Filename", ""))[:1000], request.content_length or 0)
-    request.staged_files.append(staged)
-    staged.copy_from(request.upload_body)
-    try:
-        operation = accept_staged_file(current_user, staged, replacing=media)
-    except ReplaceRefused as refusal:
-        abort(refusal.status, str(refusal))
-    except OverQuota as refusal:
-        abort(413, str(refusal))
-    except RejectedFile as refusal:
-        abort(415 if staged.size else 400, str(refusal))
-    return render_events([latest_states([operation])[operation.id]], with_cards=False, catchup=True), 201
+    return _upload_body(media.owner_id, replacing=media)
 
 
 def _replace_form(media):
