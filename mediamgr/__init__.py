@@ -77,7 +77,8 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from . import admin, auth, bulk, courses, health, library, operations, progress, upload
+    from . import admin, analytics, auth, bulk, courses, health, library, operations, progress, upload
+    from .analytics import routes as _analytics_routes  # noqa: F401
     from .admin import routes as _admin_routes  # noqa: F401  (each feature's routes attach to its blueprint)
     from .auth import account as _account_routes  # noqa: F401
     from .auth import routes as _auth_routes  # noqa: F401
@@ -92,7 +93,7 @@ def _register_blueprints(app):
     from .upload import tus as _tus_routes  # noqa: F401
     from .upload.request import upload_limit_text
 
-    for blueprint in (admin.bp, auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
+    for blueprint in (admin.bp, analytics.bp, auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
                       upload.bp):
         app.register_blueprint(blueprint)
     app.add_template_global(thumbnail_url)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..history import record_event
 from ..library.models import MediaFile
+from ..timeutil import utcnow
 from .models import Chapter, ChapterItem, Course, RemovedLink
 
 IN_USE = "It is used in a course; remove it from its chapters first."
@@ -75,11 +76,14 @@ def refresh_usage(media_ids):
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(MediaFile.id).where(MediaFile.id.in_(ids)).order_by(MediaFile.id).with_for_update())
     count = sa.select(sa.func.count()).where(ChapterItem.media_id == MediaFile.id).scalar_subquery()
-    db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(ids)).values(usage_count=count)
+    # The moment a file loses its last link it becomes "previously used"; linked again, it is used.
+    unlinked_at = sa.case((sa.and_(count == 0, MediaFile.usage_count > 0), utcnow()), (count > 0, None),
+                          else_=MediaFile.unlinked_at)
+    db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(ids)).values(usage_count=count, unlinked_at=unlinked_at)
                        .execution_options(synchronize_session=False))
     for media in db.session.identity_map.values():
         if isinstance(media, MediaFile) and media.id in ids:
-            db.session.expire(media, ["usage_count"])
+            db.session.expire(media, ["usage_count", "unlinked_at"])
 
 
 def record_unlinked(items_places, actor, why=""):

@@ -2,7 +2,7 @@
 bulk operations whose worker died and uploads whose job was lost, delete for good the files whose
 recovery period in the trash has ended (one worker at a time), cancel (hourly) multipart
 uploads that a killed transfer left in the bucket, remove stored objects whose rows are gone, and remove
-resumable uploads left unfinished past their expiry."""
+resumable uploads left unfinished past their expiry, and fold the storage summaries' pending changes."""
 import logging
 from datetime import timedelta
 
@@ -11,6 +11,7 @@ from flask import current_app
 
 from ..bulk.service import recover_stalled_operations
 from ..extensions import db, redis_connection
+from ..library import stats
 from ..library.trash import flush_pending_deletions
 from ..storage import get_storage
 from ..upload.service import recover_stalled_uploads, sweep_staging
@@ -47,7 +48,7 @@ def remove_deleted_bytes():
 
 
 def run_maintenance():
-    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, flush_pending_deletions,
+    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, flush_pending_deletions, stats.fold,
                  expire_uploads, sweep_staging, abort_abandoned_multipart_uploads):
         try:
             task()

@@ -65,6 +65,9 @@ class MediaFile(db.Model):
     # How many chapter items link this file: kept in the transaction of every link change
     # (courses.usage.refresh_usage), so the grid shows it, filters and sorts by it without a join.
     usage_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    # When the file's last link went away (NULL: never linked, or linked now): "previously used"
+    # files have one, "never used" ones do not (courses.usage.refresh_usage keeps it).
+    unlinked_at = db.Column(db.DateTime)
     # An upload whose content the library held already: the file it repeats, until the user chooses
     # "Keep both" or "Use existing" (library.duplicates).
     duplicate_of_id = db.Column(db.Integer, db.ForeignKey("media_files.id", ondelete="SET NULL"))
@@ -100,6 +103,8 @@ class MediaFile(db.Model):
         db.Index("ix_media_duplicate_of", "duplicate_of_id", sqlite_where=db.text("duplicate_of_id IS NOT NULL"),
                  postgresql_where=db.text("duplicate_of_id IS NOT NULL")),
         db.Index("ix_media_storage_key", "storage_key"),
+        # Every user's largest files (the admin's analytics).
+        _library_index("ix_media_size", "size_bytes", "id"),
     )
 
     @property
@@ -204,6 +209,7 @@ class MediaVersion(db.Model):
         db.UniqueConstraint("media_id", "number", name="uq_media_versions_media_number"),
         db.Index("ix_media_versions_storage_key", "storage_key"),
         db.Index("ix_media_versions_thumbnail_key", "thumbnail_key"),
+        db.Index("ix_media_versions_owner", "owner_id", "media_id"),
     )
 
 

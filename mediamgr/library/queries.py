@@ -2,18 +2,20 @@
 import base64
 import binascii
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import func, tuple_
 
 from ..courses.models import Chapter, ChapterItem, Course
 from ..extensions import db
-from ..parsing import is_row_id, is_stored_integer, parse_id
-from ..scoping import owned, scoped
-from .models import KINDS, MediaFile, Tag, media_tags
+from ..parsing import is_row_id, is_stored_integer, parse_count, parse_id
+from ..scoping import owned, scoped, scoped_to
+from ..timeutil import utcnow
+from .models import KINDS, MediaFile, MediaVersion, Tag, media_tags
 from .service import normalize_tag
 
 PAGE_SIZE = 48
@@ -29,7 +31,49 @@ SORTS = {
     "most_used": (MediaFile.usage_count, True, "Most used"),
 }
 TYPE_LABELS = {"": "All", "video": "Video", "image": "Image", "audio": "Audio", "document": "Document"}
-USAGE_LABELS = {"": "All", "used": "Used in a course", "unused": "Unused"}
+USAGE_LABELS = {"": "All", "used": "Used in a course", "unused": "Unused", "never": "Never used",
+                "previously": "Previously used"}
+# Ranges of the size histogram (library.stats.SIZE_EDGES), offered by the Size filter.
+SIZE_RANGES = {"": "Any size", "-1MB": "Under 1 MB", "1MB-10MB": "1–10 MB", "10MB-100MB": "10–100 MB",
+               "100MB-1GB": "100 MB–1 GB", "1GB-": "Over 1 GB"}
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_SIZE = re.compile(r"(\d{1,15})\s*([a-z]{0,3})")
+MAX_IDLE_DAYS = 36500
+
+
+def parse_size_range(raw):
+    """'1MB-10MB', '-1MB' or '1GB-' -> (at least, under) in bytes, either None; None when it is not a
+    range (decimal units as sizes are shown, KiB/MiB/GiB binary)."""
+    low, dash, high = (raw or "").strip().lower().partition("-")
+    if not dash:
+        return None
+    bounds = []
+    for text in (low.strip(), high.strip()):
+        if not text:
+            bounds.append(None)
+            continue
+        match = _SIZE.fullmatch(text)
+        if not match or match.group(2) not in _SIZE_UNITS:
+            return None
+        bounds.append(int(match.group(1)) * _SIZE_UNITS[match.group(2)])
+    if bounds == [None, None] or (None not in bounds and bounds[0] >= bounds[1]):
+        return None
+    return tuple(bounds)
+
+
+def parse_date_range(raw):
+    """'2026-11-23..2026-11-29' (either side may be left out) -> (first day, last day); None otherwise."""
+    first, dots, last = (raw or "").strip().partition("..")
+    if not dots:
+        return None
+    try:
+        days = [date.fromisoformat(text) if text else None for text in (first.strip(), last.strip())]
+    except ValueError:
+        return None
+    if days == [None, None] or (None not in days and days[0] > days[1]):
+        return None
+    return tuple(days)
 
 
 @dataclass(frozen=True)
@@ -41,6 +85,11 @@ class LibraryFilter:
     tag: str = ""
     course: int = 0
     usage: str = ""
+    size: str = ""  # a size range, "1MB-10MB" (parse_size_range)
+    added: str = ""  # days added, "2026-11-23..2026-11-29" (parse_date_range)
+    idle: int = 0  # unused for more than this many days
+    versions: str = ""  # "1": only files with earlier versions
+    owner: int = 0  # one owner's files (what an admin sees of one user)
     sort: str = "newest"
     view: str = "grid"
     cursor: str = ""
@@ -51,11 +100,19 @@ class LibraryFilter:
         sort = args.get("sort", "newest")
         view = args.get("view", "grid")
         usage = args.get("usage", "")
+        size = args.get("size", "")[:40]
+        added = args.get("added", "")[:40]
+        idle = parse_count(args.get("idle", ""), MAX_IDLE_DAYS) or 0
         return cls(q=clean_query(args.get("q", "")),
                    type=kind if kind in KINDS else "",
                    tag=normalize_tag(args.get("tag", "")),
                    course=parse_id(args.get("course", "")) or 0,
                    usage=usage if usage in USAGE_LABELS else "",
+                   size=size.strip() if parse_size_range(size) else "",
+                   added=added.strip() if parse_date_range(added) else "",
+                   idle=idle,
+                   versions="1" if args.get("versions") == "1" else "",
+                   owner=parse_id(args.get("owner", "")) or 0,
                    sort=sort if sort in SORTS else "newest",
                    view=view if view in ("grid", "list") else "grid",
                    cursor=args.get("cursor", "")[:500])
@@ -72,7 +129,22 @@ class LibraryFilter:
 
     @property
     def is_filtered(self):
-        return bool(self.q or self.type or self.tag or self.course or self.usage)
+        return bool(self.matching_args())
+
+    @property
+    def usage_label(self):
+        return {"used": "used in a course"}.get(self.usage, USAGE_LABELS.get(self.usage, "").lower())
+
+    @property
+    def size_label(self):
+        return SIZE_RANGES.get(self.size) or self.size.replace("-", "–")
+
+    @property
+    def added_label(self):
+        first, last = parse_date_range(self.added) or (None, None)
+        if first and last:
+            return f"Added {first:%-d %b %Y} – {last:%-d %b %Y}"
+        return f"Added since {first:%-d %b %Y}" if first else f"Added until {last:%-d %b %Y}"
 
 
 def clean_query(raw):
@@ -131,14 +203,53 @@ def filtered_media(user, flt):
         query = query.where(MediaFile.id.in_(scoped(tagged, Tag.owner_id, user)))
     if flt.course:
         query = query.where(MediaFile.id.in_(_course_media(user, flt.course)))
-    if flt.usage == "used":
-        query = query.where(MediaFile.usage_count > 0)
-    elif flt.usage == "unused":
-        query = query.where(MediaFile.usage_count == 0)
+    query = _usage_condition(query, flt)
+    if flt.size:
+        at_least, under = parse_size_range(flt.size)
+        if at_least is not None:
+            query = query.where(MediaFile.size_bytes >= at_least)
+        if under is not None:
+            query = query.where(MediaFile.size_bytes < under)
+    if flt.added:
+        first, last = parse_date_range(flt.added)
+        if first:
+            query = query.where(MediaFile.created_at >= datetime.combine(first, datetime.min.time()))
+        if last:
+            query = query.where(MediaFile.created_at < datetime.combine(last + timedelta(days=1), datetime.min.time()))
+    if flt.versions:
+        earlier = sa.select(MediaVersion.media_id).where(MediaVersion.number > 1)
+        query = query.where(MediaFile.id.in_(scoped(earlier, MediaVersion.owner_id, user)))
+    if flt.owner:
+        query = scoped_to(query, MediaFile.owner_id, flt.owner)  # within what the user may see already
     words = flt.q.lower().split()
     indexed = _rare_indexed_word(words)
     for word in words:
         query = query.where(_indexed_match(word) if word == indexed else _like(word))
+    return query
+
+
+def usage_condition(usage):
+    """What each Usage value means, the one definition (the library's filter, analytics, cleanup):
+    "never used" files no chapter has ever linked, "previously used" ones were linked and are no
+    longer; both are orphans, "unused"."""
+    return {"used": MediaFile.usage_count > 0,
+            "unused": MediaFile.usage_count == 0,
+            "never": sa.and_(MediaFile.usage_count == 0, MediaFile.unlinked_at.is_(None)),
+            "previously": sa.and_(MediaFile.usage_count == 0, MediaFile.unlinked_at.is_not(None))}[usage]
+
+
+def idle_condition(days, now=None):
+    """Orphans unused for more than `days` days: added that long ago and never used, or unlinked
+    that long ago."""
+    since = sa.func.coalesce(MediaFile.unlinked_at, MediaFile.created_at)
+    return sa.and_(MediaFile.usage_count == 0, since < (now or utcnow()) - timedelta(days=days))
+
+
+def _usage_condition(query, flt):
+    if flt.usage:
+        query = query.where(usage_condition(flt.usage))
+    if flt.idle:
+        query = query.where(idle_condition(flt.idle))
     return query
 
 
@@ -235,7 +346,7 @@ def library_page(user, flt, page_size=None):
     query = filtered_media(user, flt)
     if flt.cursor:
         total = None
-    elif flt.course and not (flt.q or flt.type or flt.tag or flt.usage):
+    elif flt.course and set(flt.matching_args()) == {"course"}:
         total = _course_file_count(user, flt.course)
     else:
         total = capped_count(query)

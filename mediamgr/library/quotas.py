@@ -10,7 +10,8 @@ from ..auth.models import User
 from ..config import ConfigError, parse_size
 from ..extensions import db
 from ..scoping import owned_by
-from .models import MediaFile, MediaVersion
+from . import stats
+from .models import MediaFile
 
 UNLIMITED = "unlimited"
 
@@ -24,13 +25,8 @@ def human(size):
 
 
 def stored_bytes(owner_id):
-    """The distinct bytes stored for `owner_id` (one SQL statement)."""
-    files = owned_by(MediaFile, owner_id).with_only_columns(MediaFile.storage_key, MediaFile.size_bytes)
-    versions = owned_by(MediaVersion, owner_id).with_only_columns(MediaVersion.storage_key, MediaVersion.size_bytes) \
-        .where(MediaVersion.status == "ready")
-    both = sa.union_all(files, versions).subquery()
-    per_key = sa.select(sa.func.max(both.c.size_bytes).label("size")).group_by(both.c.storage_key).subquery()
-    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(per_key.c.size), 0))))
+    """The distinct bytes stored for `owner_id` (from the storage summary, library.stats)."""
+    return stats.stored_bytes(owner_id)
 
 
 def trashed_bytes(owner_id):

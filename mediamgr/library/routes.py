@@ -19,7 +19,7 @@ from . import bp
 from .batch import FileBatch
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaFile, MediaVersion
-from .queries import (SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_choices, library_page,
+from .queries import (SIZE_RANGES, SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_choices, library_page,
                       tag_suggestions, trash_page)
 from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
                       set_category, set_description)
@@ -48,7 +48,8 @@ def index():
     """The library page: filters, the first page of results, the upload panel."""
     flt = LibraryFilter.from_args(request.args)
     return render_template("library/index.html", flt=flt, page=library_page(current_user, flt), sorts=SORTS,
-                           type_labels=TYPE_LABELS, usage_labels=USAGE_LABELS, courses=course_choices(current_user),
+                           type_labels=TYPE_LABELS, usage_labels=USAGE_LABELS, size_ranges=SIZE_RANGES,
+                           courses=course_choices(current_user),
                            storage=storage_use(current_user))
 
 
