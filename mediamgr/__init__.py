@@ -79,6 +79,7 @@ def _init_extensions(app):
 def _register_blueprints(app):
     from . import admin, analytics, auth, bulk, courses, health, library, operations, progress, upload
     from .analytics import routes as _analytics_routes  # noqa: F401
+    from .admin import jobs_dashboard
     from .admin import routes as _admin_routes  # noqa: F401  (each feature's routes attach to its blueprint)
     from .auth import account as _account_routes  # noqa: F401
     from .auth import routes as _auth_routes  # noqa: F401
@@ -96,6 +97,7 @@ def _register_blueprints(app):
     for blueprint in (admin.bp, analytics.bp, auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
                       upload.bp):
         app.register_blueprint(blueprint)
+    jobs_dashboard.init_app(app)
     app.add_template_global(thumbnail_url)
     app.add_template_global(card_urls)
     app.add_template_global(editor_urls)

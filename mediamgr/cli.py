@@ -1,9 +1,15 @@
-"""`flask` commands: demo accounts, users and their quotas."""
+"""`flask` commands: demo accounts, users and their quotas, storage cleanups."""
+import getpass
+import socket
+
 import click
+import sqlalchemy as sa
 from flask import current_app
 
+from .admin import cleanups
 from .auth.models import User
 from .extensions import db
+from .library import cleanup
 from .library.quotas import human, parse_quota, stored_bytes
 
 DEMO_ACCOUNTS = (
@@ -61,3 +67,64 @@ def register_commands(app):
         used = human(stored_bytes(user.id))
         limit = "unlimited" if user.quota_bytes is None else human(user.quota_bytes)
         click.echo(f"{user.email}: {used} stored, quota {limit}")
+
+    @app.cli.group("cleanup")
+    def cleanup_group():
+        """Storage cleanups: a dry run first, then the run, with the same audit record as /admin."""
+
+    @cleanup_group.command("purge-trash")
+    @click.option("--user", "email", default="", help="Only this user's files (email).")
+    @click.option("--dry-run", is_flag=True, help="Only report what would go.")
+    @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), help="Write the full list here.")
+    def purge_trash(email, dry_run, csv_path):
+        """Delete for good the files whose time in the trash (TRASH_RETENTION_DAYS) has ended."""
+        _cleanup(lambda: cleanup.Criteria.checked("purge-trash", user_email=email), dry_run, csv_path)
+
+    @cleanup_group.command("orphans")
+    @click.option("--older-than", "days", type=click.IntRange(0, 36500), required=True,
+                  help="Unused for more than this many days.")
+    @click.option("--kind", type=click.Choice(list(cleanup.ORPHAN_KINDS)), default="both", show_default=True)
+    @click.option("--user", "email", default="", help="Only this user's files (email).")
+    @click.option("--dry-run", is_flag=True, help="Only report what would go.")
+    @click.option("--permanent", is_flag=True, help="Delete for good instead of moving to the trash.")
+    @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), help="Write the full list here.")
+    def orphans(days, kind, email, dry_run, permanent, csv_path):
+        """Remove files no course links (never used, previously used, or both) unused for more than N days."""
+        _cleanup(lambda: cleanup.Criteria.checked("orphans", older_than=days, orphans=kind, user_email=email,
+                                                  permanent=permanent), dry_run, csv_path)
+
+
+def _cleanup(criteria_of, dry, csv_path):
+    try:
+        criteria = criteria_of()
+    except cleanup.CleanupRefused as refusal:
+        raise click.ClickException(str(refusal)) from refusal
+    admin = db.session.scalar(sa.select(User).where(User.role == "admin").order_by(User.id).limit(1))
+    if admin is None:
+        raise click.ClickException("A cleanup's operation belongs to an admin: create one first "
+                                   "(flask --app app create-user EMAIL --role admin).")
+    who = f"command line ({getpass.getuser()}@{socket.gethostname()})"
+    run = cleanup.dry_run(admin, criteria, source="cli", actor_name=who)
+    user = db.session.get(User, criteria.user_id) if criteria.user_id else None
+    click.echo(f"{'Dry run' if dry else 'Cleanup'} {run.id}: {criteria.describe(user)}")
+    click.echo(f"  {run.files:,} files, {human(run.bytes)} as listed")
+    for owner in cleanup.breakdown(run):
+        click.echo(f"  {owner.email or owner.name:<40} {owner.files:>10,} files {human(owner.bytes):>12}")
+    for item, email in cleanup.sample(run, limit=10):
+        click.echo(f"    {human(item.size_bytes):>10}  {email or '-'}  {item.name}")
+    if csv_path:
+        with open(csv_path, "w", newline="", encoding="utf-8") as out:
+            for chunk in cleanup.csv_lines(run):
+                out.write(chunk)
+        click.echo(f"  the full list is in {csv_path}")
+    if dry or not run.files:
+        click.echo("Nothing was removed." + ("" if run.files else " Nothing matches."))
+        return
+    with click.progressbar(length=run.files, label="Cleaning up", show_pos=True) as bar:
+        operation = cleanups.run_here(run, admin, on_batch=lambda op: bar.update(op.processed - bar.pos))
+        bar.update(run.files - bar.pos)
+    run = db.session.get(cleanup.CleanupRun, run.id)
+    click.echo(f"{run.status.capitalize()}: {run.removed:,} of {run.files:,} files removed, {human(run.bytes_freed)} freed, "
+               f"{run.spared_total:,} spared, {run.failures:,} failures (operation {operation.id}).")
+    for reason, count in run.spared.items():
+        click.echo(f"  spared {count:,}: {reason}")

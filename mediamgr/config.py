@@ -9,6 +9,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlparse
 
+from . import parsing
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
@@ -30,6 +32,17 @@ def parse_size(name, raw):
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
     return value
+
+
+def _parse_quota(raw):
+    """DEFAULT_QUOTA_BYTES: typed like a quota on /admin or with `flask quota` (decimal units, 10GB is
+    10,000,000,000 bytes); unset or "unlimited" for none."""
+    if not raw.strip() or raw.strip().lower() == "unlimited":
+        return None
+    size = parsing.parse_size(raw)
+    if not size:
+        raise ConfigError(f"DEFAULT_QUOTA_BYTES must be a size such as 10GB or 500MB, got {raw!r}")
+    return size
 
 
 def parse_bool(name, raw):
@@ -180,8 +193,7 @@ def load_config(instance_path, env=None):
         "STAGING_DIR": env.get("STAGING_DIR") or str(instance_path / "staging"),
         "CDN_BASE_URL": _check_http_url("CDN_BASE_URL", env["CDN_BASE_URL"]) if env.get("CDN_BASE_URL") else None,
         "MAX_UPLOAD_BYTES": parse_size("MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES", str(5 * GiB))),
-        "DEFAULT_QUOTA_BYTES": (parse_size("DEFAULT_QUOTA_BYTES", env["DEFAULT_QUOTA_BYTES"])
-                                if env.get("DEFAULT_QUOTA_BYTES", "").strip() else None),
+        "DEFAULT_QUOTA_BYTES": _parse_quota(env.get("DEFAULT_QUOTA_BYTES", "")),
         "DATABASE_TIMEOUT": parse_positive_int("DATABASE_TIMEOUT", env.get("DATABASE_TIMEOUT", "10")),
         "STAGING_RESERVE_BYTES": parse_size("STAGING_RESERVE_BYTES", env.get("STAGING_RESERVE_BYTES", "512MiB")),
         "PROGRESS_SOCKETS_PER_USER": parse_positive_int("PROGRESS_SOCKETS_PER_USER",

@@ -10,6 +10,11 @@ import re
 from flask import abort
 from werkzeug.routing import BaseConverter, ValidationError
 
+# Sizes people type ("10GB", "1.5 GB", "500MB", "2GiB"): decimal units as sizes are shown (and as
+# storage is billed), binary ones when asked for by name.
+SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+              "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_TYPED_SIZE = re.compile(r"([0-9]{1,15}(?:\.[0-9]{1,6})?)\s*([a-zA-Z]{0,3})")
 MAX_ID = 2**31 - 1  # primary keys are INTEGER columns: 32 bits on PostgreSQL
 MAX_COUNT = 2**63 - 1  # byte counts and offsets are BIGINT columns
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -21,6 +26,24 @@ def parse_count(raw, maximum=MAX_COUNT):
         return None
     value = int(raw)
     return value if value <= maximum else None
+
+
+def parse_size(raw):
+    """Bytes from a size a person typed ("10GB", "1.5 GB", "2GiB", "5000"), else None."""
+    match = _TYPED_SIZE.fullmatch((raw or "").strip()) if isinstance(raw, str) else None
+    unit = match and match.group(2).lower()
+    if not match or unit not in SIZE_UNITS:
+        return None
+    value = round(float(match.group(1)) * SIZE_UNITS[unit])
+    return value if value <= MAX_COUNT else None
+
+
+def typed_size(size):
+    """A size as a person would type it back, exactly: "200GB", "1500MB", "1234 bytes" -> "1234"."""
+    for unit, factor in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
 
 
 def parse_id(raw):

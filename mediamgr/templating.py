@@ -6,6 +6,7 @@ import humanize
 from ua_parser import parse as parse_user_agent
 
 from .library.queries import COUNT_LIMIT
+from .parsing import typed_size
 from .upload.names import split_extension
 
 KIND_ICONS = {"video": "▶", "image": "▣", "audio": "♪", "document": "▤"}
@@ -86,7 +87,7 @@ def stage_percent(event):
 
 def init_app(app):
     app.jinja_env.filters.update(split_name=split_extension, file_count=partial(file_count, limit=COUNT_LIMIT),
-                                 file_count_exact=partial(file_count, limit=float('inf')), human_size=human_size, human_when=human_when, iso_time=iso_time,
+                                 file_count_exact=partial(file_count, limit=float('inf')), human_size=human_size, typed_size=typed_size, human_when=human_when, iso_time=iso_time,
                                  full_time=full_time, browser_name=browser_name, human_duration=human_duration, stage_percent=stage_percent,
                                  intcomma=humanize.intcomma)
     app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, KIND_ICONS=KIND_ICONS, STATUS_LABELS=STATUS_LABELS,

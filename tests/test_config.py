@@ -1,7 +1,7 @@
 """Settings: defaults that need nothing, and a message naming the variable when one is wrong."""
 import pytest
 
-from mediamgr.config import ConfigError, load_config
+from mediamgr.config import ConfigError, _parse_quota, load_config
 
 
 def test_defaults_need_nothing(tmp_path):
@@ -54,3 +54,10 @@ def test_a_bad_setting_stops_make_run_with_a_message(tmp_path):
     result = subprocess.run([sys.executable, "-m", "mediamgr.runner"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "MAX_UPLOAD_BYTES" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_default_quota_is_typed_like_any_quota():
+    assert _parse_quota("") is None and _parse_quota("unlimited") is None
+    assert _parse_quota("10GB") == 10 * 10**9 and _parse_quota("2GiB") == 2 * 2**30
+    with pytest.raises(ConfigError, match="DEFAULT_QUOTA_BYTES"):
+        _parse_quota("a lot")

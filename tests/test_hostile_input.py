@@ -150,7 +150,7 @@ class Walker:
         self.readers = {}  # name -> how many routes read it
 
     def path(self, rule, override=None):
-        values = {arg: str(self.objects.get(arg, 1)) for arg in rule.arguments}
+        values = {arg: str(self.objects.get(arg, 1)) for arg in _in_path(rule)}
         values.update(override or {})
         path = rule.rule
         for arg, value in values.items():
@@ -202,9 +202,14 @@ class Walker:
             if self.worth_trying("header:" + name, method):
                 for value in HOSTILE_HEADERS:
                     self.send(method, path, params, {**headers, name: value})
-        for arg in rule.arguments:
+        for arg in _in_path(rule):
             for value in HOSTILE_PATHS:
                 self.send(method, self.path(rule, {arg: quote(value, safe="%")}), params, headers)
+
+
+def _in_path(rule):
+    """The rule's arguments that its path holds (not those given by its defaults)."""
+    return [arg for arg in rule.arguments if f"{arg}>" in rule.rule]
 
 
 def _converter(rule, arg):

@@ -12,6 +12,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..library.service import (EditRefused, add_tags, clean_category, parse_tags, quoted, remove_tags,
                                set_category)
+from ..library import cleanup
 from ..library.duplicates import merge_duplicates
 from ..library.trash import delete_files, restore_files, trash_files
 
@@ -26,6 +27,8 @@ class Action:
     apply: Callable  # (FileBatch, params) -> Outcome
     undo: str = ""  # the action that puts the files back ("restore" after a trash)
     in_bar: bool = True  # offered on a selection (POST /media/bulk); the others start from their own page
+    deletes: bool = False  # removes stored bytes: each batch's commit is durable, then the bytes go
+    finish: Callable | None = None  # (operation, status), in the transaction that ends the operation
 
 
 def _actor(batch):
@@ -42,11 +45,14 @@ ACTIONS = {action.name: action for action in (
            lambda batch, params: set_category(batch, params["category"])),
     Action("restore", "trash", "Restore {files} from the trash",
            lambda batch, params: restore_files(batch, _actor(batch), links=params.get("links", False))),
-    Action("delete", "trash", "Delete {files} permanently", lambda batch, _params: delete_files(batch)),
+    Action("delete", "trash", "Delete {files} permanently", lambda batch, _params: delete_files(batch), deletes=True),
     # From the Duplicates view (not the selection bar): {files} are the copies, each merged into the
     # file kept for its content (params["keep"]: sha256 -> id).
     Action("merge", "library", "Merge duplicates: {files} into the files kept",
            lambda batch, params: merge_duplicates(batch, params["keep"], _actor(batch)), in_bar=False),
+    # An admin's cleanup (library.cleanup), from /admin or `flask cleanup`: the dry run's list of files.
+    Action("cleanup", "library", "Cleanup: {description} ({files})", cleanup.apply, in_bar=False, deletes=True,
+           finish=cleanup.finish),
 )}
 
 
@@ -81,7 +87,8 @@ def title(action, params, count):
     files = "1 file" if count == 1 else f"{count:,} files"
     tags = params.get("tags") or []
     tag_text = ("tag " if len(tags) == 1 else "tags ") + quoted(tags)
-    text = action.verb.format(files=files, tags=tag_text, category=params.get("category", ""))
+    text = action.verb.format(files=files, tags=tag_text, category=params.get("category", ""),
+                              description=params.get("description", ""))
     if action.name == "set_category" and not params.get("category"):
         text = f"Clear the category of {files}"
     return text[:255]

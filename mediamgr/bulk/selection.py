@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..library import cleanup
 from ..library.models import MediaFile
 from ..library.queries import LibraryFilter, filtered_media
 from ..parsing import parse_ids
@@ -27,6 +28,7 @@ class Selection:
     filter: dict = field(default_factory=dict)  # LibraryFilter.matching_args() (library scope)
     ids: tuple = ()
     operation_id: int | None = None  # the files this operation changed (the ones it did not skip)
+    cleanup_id: int | None = None  # the files a cleanup's dry run listed, wherever they are now
 
     @classmethod
     def changed_by(cls, operation, scope):
@@ -53,14 +55,17 @@ class Selection:
     @classmethod
     def from_dict(cls, data):
         return cls(scope=data["scope"], all_matching=data["all_matching"], filter=data.get("filter") or {},
-                   ids=tuple(data.get("ids") or ()), operation_id=data.get("operation_id"))
+                   ids=tuple(data.get("ids") or ()), operation_id=data.get("operation_id"),
+                   cleanup_id=data.get("cleanup_id"))
 
     def to_dict(self):
         return {**asdict(self), "ids": list(self.ids)}
 
     def media_ids(self, user):
         """A SELECT of the ids of the files this selection holds for `user`, in id order."""
-        if self.scope == "trash":
+        if self.cleanup_id:  # in the library or the trash: the cleanup checks each file itself
+            query = owned(MediaFile, user).where(MediaFile.id.in_(cleanup.media_ids(self.cleanup_id)))
+        elif self.scope == "trash":
             query = owned(MediaFile, user).where(MediaFile.deleted_at.is_not(None))
         elif self.all_matching:
             query = filtered_media(user, LibraryFilter.from_args(self.filter))

@@ -19,14 +19,20 @@ log = logging.getLogger(__name__)
 MAX_RECOVERIES = 5  # a worker dying this often on one operation points at the operation: stop and say so
 
 
-def start_operation(user, action, params, selection, count):
-    """Record the operation and queue its job. When Redis is down nothing is kept and
-    BackgroundUnavailable says so."""
+def record_operation(user, action, params, selection, count, job_id=None):
+    """The operation's row, committed, for a job to work through (jobs.bulk.BulkRun)."""
     operation = Operation(owner_id=user.id, kind="bulk", title=title(action, params, count), stage="selecting",
-                          status="queued", total=count, job_id=_new_job_id(),
+                          status="queued", total=count, job_id=job_id or _new_job_id(),
                           details={"action": action.name, "params": params, "selection": selection.to_dict()})
     db.session.add(operation)
     db.session.commit()
+    return operation
+
+
+def start_operation(user, action, params, selection, count):
+    """Record the operation and queue its job. When Redis is down nothing is kept and
+    BackgroundUnavailable says so."""
+    operation = record_operation(user, action, params, selection, count)
     try:
         enqueue_bulk(operation)
     except BackgroundUnavailable:

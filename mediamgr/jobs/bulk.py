@@ -53,9 +53,10 @@ def bulk_job_failed(job, connection, exc_type, exc_value, traceback):
 
 
 class BulkRun:
-    def __init__(self, operation_id, job_id):
+    def __init__(self, operation_id, job_id, on_batch=None):
         self.operation_id = operation_id
         self.job_id = job_id
+        self.on_batch = on_batch  # (operation) after each batch: a terminal's progress bar
         self.batch_size = current_app.config["BULK_BATCH_SIZE"]
         self.pending_keys = 0
 
@@ -115,7 +116,7 @@ class BulkRun:
             return False
         self._guarded_update(expect_checkpoint=operation.checkpoint, heartbeat_at=utcnow())  # locks the row until commit
         action = ACTIONS[operation.details["action"]]
-        if action.name != "delete" and db.session.get_bind().dialect.name == "postgresql":
+        if not action.deletes and db.session.get_bind().dialect.name == "postgresql":
             # A batch that a database crash loses is lost with its checkpoint, and done again, so its
             # commit need not wait for the disk. Deletes wait: stored objects go after their commit.
             db.session.execute(sa.text("SET LOCAL synchronous_commit = off"))
@@ -132,17 +133,22 @@ class BulkRun:
         self._guarded_update(expect_checkpoint=operation.checkpoint, checkpoint=items[-1].position, processed=operation.processed + len(items),
                              failed=operation.failed + len(failures), current_item=last_name, heartbeat_at=utcnow())
         db.session.commit()
-        if action.name == "delete":
+        if action.deletes:
             self.pending_keys += 2 * len(items)
             if self.pending_keys >= DELETE_BATCH:  # a full DeleteObjects request's worth
                 flush_pending_deletions(full_batches_only=True)
                 self.pending_keys = 0
         self._refresh()
         self._report(must_deliver=False)
+        if self.on_batch:
+            self.on_batch(self.operation)
         return True
 
     def _finish(self, status):
         self._guarded_update(status=status, stage=status, finished_at=utcnow(), current_item=None)
+        action = ACTIONS[self.operation.details["action"]]
+        if action.finish:
+            action.finish(self.operation, status)
         db.session.commit()
         flush_pending_deletions()
         self._refresh()

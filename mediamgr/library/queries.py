@@ -2,7 +2,6 @@
 import base64
 import binascii
 import json
-import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -12,7 +11,7 @@ from sqlalchemy import func, tuple_
 
 from ..courses.models import Chapter, ChapterItem, Course
 from ..extensions import db
-from ..parsing import is_row_id, is_stored_integer, parse_count, parse_id
+from ..parsing import is_row_id, is_stored_integer, parse_count, parse_id, parse_size
 from ..scoping import owned, scoped, scoped_to
 from ..timeutil import utcnow
 from .models import KINDS, MediaFile, MediaVersion, Tag, media_tags
@@ -36,9 +35,6 @@ USAGE_LABELS = {"": "All", "used": "Used in a course", "unused": "Unused", "neve
 # Ranges of the size histogram (library.stats.SIZE_EDGES), offered by the Size filter.
 SIZE_RANGES = {"": "Any size", "-1MB": "Under 1 MB", "1MB-10MB": "1–10 MB", "10MB-100MB": "10–100 MB",
                "100MB-1GB": "100 MB–1 GB", "1GB-": "Over 1 GB"}
-_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-_SIZE = re.compile(r"(\d{1,15})\s*([a-z]{0,3})")
 MAX_IDLE_DAYS = 36500
 
 
@@ -53,10 +49,10 @@ def parse_size_range(raw):
         if not text:
             bounds.append(None)
             continue
-        match = _SIZE.fullmatch(text)
-        if not match or match.group(2) not in _SIZE_UNITS:
+        size = parse_size(text)
+        if size is None:
             return None
-        bounds.append(int(match.group(1)) * _SIZE_UNITS[match.group(2)])
+        bounds.append(size)
     if bounds == [None, None] or (None not in bounds and bounds[0] >= bounds[1]):
         return None
     return tuple(bounds)

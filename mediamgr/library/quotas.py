@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from ..auth.models import User
-from ..config import ConfigError, parse_size
 from ..extensions import db
+from ..parsing import parse_size
 from ..scoping import owned_by
 from . import stats
 from .models import MediaFile
@@ -60,14 +60,15 @@ def storage_use(user):
 
 
 def parse_quota(raw):
-    """`10GB`, `500MB`, a number of bytes, or `unlimited` -> bytes or None; ValueError otherwise."""
+    """`10GB`, `1.5 TB`, `500MB` (decimal units, as the provider bills and as sizes are shown), `2GiB`, a
+    number of bytes, or `unlimited` -> bytes or None; ValueError otherwise."""
     text = (raw or "").strip()
     if text.lower() == UNLIMITED:
         return None
-    try:
-        return parse_size("quota", text)
-    except ConfigError as error:
-        raise ValueError(f"Give a size such as 10GB or 500MB, or “unlimited” (got {raw!r}).") from error
+    size = parse_size(text)
+    if not size:
+        raise ValueError(f"Give a size such as 10GB or 500MB, or “unlimited” (got {raw!r}).")
+    return size
 
 
 def default_quota():

@@ -123,7 +123,7 @@ def test_an_admin_signs_someone_out_everywhere(app, users, admin, ben):
     ada_laptop, ada_phone = IsolatedClient(app), IsolatedClient(app)
     log_in(ada_laptop)
     log_in(ada_phone, remember=True)
-    page = admin.get("/admin/users").get_data(as_text=True)
+    page = admin.get("/admin").get_data(as_text=True)
     assert "ada@example.com" in page and "Sign out everywhere" in page
     ada_id = db.session.scalar(sa.text("SELECT id FROM users WHERE email = 'ada@example.com'"))
     answer = admin.post(f"/admin/users/{ada_id}/sign-out", htmx=False)

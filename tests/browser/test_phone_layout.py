@@ -66,6 +66,6 @@ def test_the_admin_pages_fit_a_phone(phone, live_server):
         db.session.remove()
     log_in(phone, "phone-admin@example.com")
     _fits(phone, "admin-library")
-    phone.get_by_role("link", name="Users").click()
+    phone.get_by_role("link", name="Admin", exact=True).click()
     expect(phone.get_by_role("heading", name="Users")).to_be_visible()
     _fits(phone, "admin-users")
