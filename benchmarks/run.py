@@ -9,7 +9,7 @@ import time
 
 import psycopg
 
-from . import bombs, bulk, courses, duplicates, faults, grid, ingest, lifecycle, resumable, sockets, transfer
+from . import bombs, bulk, courses, duplicates, faults, grid, ingest, lifecycle, resumable, sockets, storage, transfer
 from .dataset import Plan
 from .payload import make_payload
 from .report import Check, Report
@@ -33,7 +33,7 @@ def parse_args(argv):
     parser.add_argument("--fault-interval", type=int, default=faults.INTERVAL, metavar="SECONDS",
                         help="MAINTENANCE_INTERVAL (and BULK_STALE_SECONDS) of the fault part's scaled-out set")
     for part in ("sqlite", "postgres", "grid", "courses", "bulk", "ingest", "transfer", "resumable", "sockets",
-                 "bombs", "faults", "lifecycle"):
+                 "bombs", "faults", "lifecycle", "storage"):
         parser.add_argument(f"--skip-{part}", action="store_true", help=f"leave out the {part} part")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
     return parser.parse_args(argv)
@@ -70,6 +70,18 @@ def bench_database(workspace, report, options, label, dialect, database_uri):
         else:
             with postgres_schema(options.pg_dsn) as (purge_uri, _schema):
                 lifecycle.run_purge(workspace, report, label, purge_uri, dialect)
+    if not options.skip_storage:
+        report.section(f"{label}: /analytics over {storage.ALL_FILES:,} files, export and import of "
+                       f"{storage.INSTRUCTOR_FILES:,}, cleanup of {storage.CLEANUP_FILES:,}")
+        if dialect == "sqlite":
+            storage.run_analytics(workspace, report, label, dialect, f"sqlite:///{workspace.root / 'analytics.sqlite3'}",
+                                  options.rounds)
+            storage.run_cleanup(workspace, report, label, dialect, f"sqlite:///{workspace.root / 'cleanup.sqlite3'}")
+        else:
+            with postgres_schema(options.pg_dsn) as (analytics_uri, _schema):
+                storage.run_analytics(workspace, report, label, dialect, analytics_uri, options.rounds)
+            with postgres_schema(options.pg_dsn) as (cleanup_uri, _schema):
+                storage.run_cleanup(workspace, report, label, dialect, cleanup_uri)
 
 
 def bench_databases(workspace, report, options):

@@ -86,6 +86,7 @@ def _register_blueprints(app):
     from .bulk import routes as _bulk_routes  # noqa: F401
     from .courses import routes as _course_routes  # noqa: F401
     from .courses.routes import editor_urls
+    from .library import exchange as _exchange_routes  # noqa: F401
     from .library import routes as _library_routes  # noqa: F401
     from .library.views import card_urls, thumbnail_url
     from .operations import routes as _operation_routes  # noqa: F401

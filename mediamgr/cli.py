@@ -1,5 +1,6 @@
 """`flask` commands: demo accounts, users and their quotas, storage cleanups."""
 import getpass
+import json
 import socket
 
 import click
@@ -9,7 +10,7 @@ from flask import current_app
 from .admin import cleanups
 from .auth.models import User
 from .extensions import db
-from .library import cleanup
+from .library import cleanup, portability
 from .library.quotas import human, parse_quota, stored_bytes
 
 DEMO_ACCOUNTS = (
@@ -92,6 +93,66 @@ def register_commands(app):
         """Remove files no course links (never used, previously used, or both) unused for more than N days."""
         _cleanup(lambda: cleanup.Criteria.checked("orphans", older_than=days, orphans=kind, user_email=email,
                                                   permanent=permanent), dry_run, csv_path)
+
+    @app.cli.group("library")
+    def library_group():
+        """Export a library's metadata, or import an export into a library."""
+
+    @library_group.command("export")
+    @click.argument("email")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    @click.option("--csv", "as_csv", is_flag=True, help="The file list as CSV instead of the JSON document.")
+    def export_library(email, path, as_csv):
+        """Write EMAIL's library to PATH (JSON, or CSV with --csv)."""
+        owner = _user(email)
+        total = portability.file_count(owner.id)
+        with open(path, "w", encoding="utf-8", newline="") as out, \
+                click.progressbar(length=total, label="Exporting", show_pos=True) as bar:
+            pieces = portability.export_csv(owner) if as_csv else \
+                portability.export_json(owner, on_progress=lambda done: bar.update(done - bar.pos))
+            for piece in pieces:
+                out.write(piece)
+            bar.update(total - bar.pos)
+        click.echo(f"{total:,} files of {owner.email} written to {path}")
+
+    @library_group.command("import")
+    @click.argument("email")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Only check the document and say what would be created.")
+    def import_library(email, path, dry_run):
+        """Import the export at PATH into EMAIL's library, in one transaction."""
+        owner = _user(email)
+        try:
+            with open(path, encoding="utf-8") as document_file:
+                document = json.load(document_file)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise click.ClickException(f"{path} is not a JSON library export ({error})") from error
+        try:
+            if dry_run:
+                result = portability.plan(owner, document)
+            else:
+                with click.progressbar(length=100, label="Importing") as bar:
+                    def progress(stage, done, total):
+                        bar.label = "Copying stored files" if stage == "copying" else "Writing files"
+                        bar.update(int(100 * done / max(total, 1)) - bar.pos)
+                    result = portability.import_library(owner, document, on_progress=progress)
+                    bar.update(100 - bar.pos)
+        except portability.ImportRefused as refusal:
+            raise click.ClickException("Nothing was imported:\n  " + "\n  ".join(refusal.errors)) from refusal
+        verb = "would create" if dry_run else "created"
+        click.echo(f"{'Dry run: ' if dry_run else ''}{verb} {result.new_files:,} files ({len(result.reused):,} reused), "
+                   f"{len(result.new_tags):,} new tags, {len(result.courses):,} courses, {result.chapters:,} chapters, "
+                   f"{result.links:,} links; {len(result.copies):,} stored files copied within storage "
+                   f"({human(result.bytes_to_copy)})")
+        for conflict in result.conflicts:
+            click.echo(f"  conflict: {conflict}")
+
+
+def _user(email):
+    user = db.session.scalar(db.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"{email} has no account")
+    return user
 
 
 def _cleanup(criteria_of, dry, csv_path):

@@ -14,3 +14,13 @@ def visible_text(raw):
     text = "".join(" " if ch in "\t\r\n" else ch for ch in text)
     text = "".join(ch for ch in text if ord(ch) not in INVISIBLE and unicodedata.category(ch) != "Cc")
     return re.sub(r"\s+", " ", text).strip()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet shows as text: one that would start a formula ("=", "+", "-", "@", a tab
+    or a carriage return) gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text

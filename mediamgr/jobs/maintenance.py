@@ -18,6 +18,7 @@ from ..upload.service import recover_stalled_uploads, sweep_staging
 from ..upload.tus import expire_uploads
 
 from . import with_app_context
+from .exports import remove_expired_exports
 from .purge import purge_expired_trash
 from .queues import UPLOAD_JOB_TIMEOUT
 
@@ -48,7 +49,7 @@ def remove_deleted_bytes():
 
 
 def run_maintenance():
-    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, flush_pending_deletions, stats.fold,
+    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, remove_expired_exports, flush_pending_deletions, stats.fold,
                  expire_uploads, sweep_staging, abort_abandoned_multipart_uploads):
         try:
             task()

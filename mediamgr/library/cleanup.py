@@ -21,6 +21,7 @@ from ..courses.usage import IN_USE
 from ..extensions import db
 from ..progress.models import OperationItem
 from ..scoping import scoped_to
+from ..text import spreadsheet_safe
 from ..timeutil import utcnow
 from .batch import FileBatch, Outcome
 from .models import MediaFile
@@ -201,15 +202,6 @@ def sample(run, limit=SAMPLE):
 
 
 CSV_COLUMNS = ("file id", "owner", "name", "type", "size (bytes)", "unused since" , "storage key")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value):
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def csv_lines(run):
     """The run's full list as CSV, a few lines at a time (constant memory, whatever the count)."""
     buffer = io.StringIO()

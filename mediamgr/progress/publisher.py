@@ -39,7 +39,9 @@ def operation_event(operation, **overrides):
              # a failed upload whose bytes cannot be read offers no Retry
              "retryable": (operation.details or {}).get("retryable", True),
              # an upload whose content the library held already: {"id", "name"} of that file
-             "duplicate_of": (operation.details or {}).get("duplicate_of")}
+             "duplicate_of": (operation.details or {}).get("duplicate_of"),
+             # a finished export: where to download it, and until when
+             "download": (operation.details or {}).get("download"), "expires_at": (operation.details or {}).get("expires_at")}
     event.update(overrides)
     return event
 

@@ -39,6 +39,10 @@ class Storage(ABC):
         """A URL that serves the object (with HTTP Range) until it expires after `ttl` seconds."""
 
     @abstractmethod
+    def copy(self, source_key, target_key):
+        """Copy a stored object to another key, within the storage (the bytes never pass through us)."""
+
+    @abstractmethod
     def check(self):
         """Raise StorageError when the storage cannot be reached."""
 

@@ -71,6 +71,16 @@ class LocalStorage(Storage):
     def exists(self, key):
         return self.path_for(key).is_file()
 
+    def copy(self, source_key, target_key):
+        target = self.path_for(target_key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".copying")
+        try:
+            shutil.copyfile(self.path_for(source_key), partial)
+        except FileNotFoundError as error:
+            raise StorageError(f"no stored object {source_key}", transient=False) from error
+        os.replace(partial, target)
+
     def signed_url(self, key, filename, content_type, disposition="inline", ttl=1800):
         payload = {"k": key, "n": filename, "t": content_type, "d": disposition}
         token = sign_file_token(current_app.config["SECRET_KEY"], payload, ttl)

@@ -126,6 +126,17 @@ class S3Storage(Storage):
                 raise StorageError(f"could not delete {first.get('Key')}: {first.get('Code')}")
         return requests
 
+    def copy(self, source_key, target_key):
+        """CopyObject (UploadPartCopy past 5 GB, in boto3's managed copy): the bytes stay in the bucket."""
+        try:
+            self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, target_key, Config=TRANSFER)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise StorageError(f"no stored object {source_key}", transient=False) from error
+            raise _storage_error(error) from error
+        except BotoCoreError as error:
+            raise _storage_error(error) from error
+
     def exists(self, key):
         try:
             self._client.head_object(Bucket=self.bucket, Key=key)

@@ -9,6 +9,8 @@ from .staging import StagedFile
 UPLOAD_ENDPOINTS = ("upload.upload_files", "upload.replace_file")  # new files, and new content for one
 RESUMABLE_ENDPOINTS = ("upload.tus_create", "upload.tus_patch")  # their bodies are checked against Upload-Length
 FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the other fields
+IMPORT_ENDPOINT = "library.import_library"
+MAX_IMPORT_BYTES = 250 * 10**6  # a library export of some 200,000 files; larger: `flask library import`
 
 
 def upload_limit_text():
@@ -28,6 +30,8 @@ class MediamgrRequest(Request):
     def max_content_length(self):
         if self.endpoint in UPLOAD_ENDPOINTS or self.endpoint in RESUMABLE_ENDPOINTS:
             return current_app.config["MAX_UPLOAD_BYTES"] + FORM_OVERHEAD
+        if self.endpoint == IMPORT_ENDPOINT:
+            return MAX_IMPORT_BYTES + FORM_OVERHEAD
         return super().max_content_length
 
     @property

@@ -1,5 +1,6 @@
 """An admin in the browser: the analytics page's charts and per-user table, then an orphan cleanup
 from its dry run to its audit record, with no console error on the way."""
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -58,4 +59,37 @@ def test_an_admin_reads_analytics_and_cleans_up_orphans(page, live_server):
     expect(history).to_contain_text(f"{OLD_FILES} of {OLD_FILES}")
     expect(history).to_contain_text("Finished")
     screenshot(page, "admin-cleanup-history")
+    assert not problems, problems
+
+
+def test_an_instructor_exports_and_imports_into_a_second_account(page, live_server, tmp_path):
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    first = live_server.create_instructor(name="Exporting Instructor")
+    second = live_server.create_instructor(name="Importing Instructor")
+    with live_server.app.app_context():
+        make_files(first, 12, tags=["week 3"], stored=True, prefix="handout")
+        db.session.remove()
+    log_in(page, first)
+    page.get_by_role("link", name="Export library").click()
+    expect(page.get_by_role("heading", name="Export library")).to_be_visible()
+    with page.expect_download() as waiting:
+        page.get_by_role("link", name="Download export (JSON)").click()
+    saved = tmp_path / "library.json"
+    waiting.value.save_as(saved)
+    assert len(json.loads(saved.read_text())["files"]) == 12
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, second)
+    page.get_by_role("link", name="Import library").click()
+    page.get_by_label("Library export (.json)").set_input_files(saved)
+    page.get_by_role("button", name="Check (dry run)").click()
+    result = page.locator("#import-result")
+    expect(result).to_contain_text("Dry run")
+    expect(result).to_contain_text("12 files")
+    page.get_by_role("button", name="Import", exact=True).click()  # the chosen file stays chosen
+    expect(result).to_contain_text("Imported 12 files")
+    result.get_by_role("link", name="Open the library").click()
+    expect(page.locator(".results-summary")).to_contain_text("12 files")
+    screenshot(page, "imported-library")
     assert not problems, problems

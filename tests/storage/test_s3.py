@@ -11,6 +11,7 @@ from helpers import Browser, base_config, run_jobs
 from mediamgr import create_app
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
+from mediamgr.storage.base import StorageError
 from mediamgr.storage.s3 import TRANSFER, S3Storage
 
 
@@ -136,3 +137,20 @@ def test_a_duplicates_bytes_are_not_sent_to_the_bucket_again(s3_settings, tmp_pa
         assert (second.status, second.duplicate_of_id) == ("ready", first.id)
         assert s3.head_object(Bucket=s3_settings["S3_BUCKET"], Key=first.storage_key)["LastModified"] == written
         db.session.remove()
+
+
+def test_copy_stays_within_the_bucket(storage, tmp_path):
+    """An import into another account copies stored content with CopyObject: nothing is downloaded."""
+    source = tmp_path / "source.bin"
+    source.write_bytes(os.urandom(3 * 1024 * 1024))
+    storage.put_file("users/1/media/abc", source, "application/octet-stream")
+    downloads = []
+    storage.client.meta.events.register("before-call.s3.GetObject", lambda **kwargs: downloads.append(1))
+    storage.copy("users/1/media/abc", "users/2/media/abc")
+    assert storage.exists("users/2/media/abc") and not downloads
+    target = tmp_path / "copy.bin"
+    storage.download_to("users/2/media/abc", target)
+    assert target.read_bytes() == source.read_bytes()
+    with pytest.raises(StorageError) as missing:
+        storage.copy("users/1/media/nothing", "users/2/media/nothing")
+    assert not missing.value.transient
