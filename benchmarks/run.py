@@ -41,6 +41,12 @@ def parse_args(argv):
 
 def bench_database(workspace, report, options, label, dialect, database_uri):
     """Seed one database, then time the grid on it."""
+    if not (options.skip_grid and options.skip_courses and options.skip_bulk):
+        seed_and_browse(workspace, report, options, label, dialect, database_uri)
+    bench_more(workspace, report, options, label, dialect)
+
+
+def seed_and_browse(workspace, report, options, label, dialect, database_uri):
     report.section(f"{label}: seed")
     plan = Plan.for_rows(options.rows)
     config = workspace.app_config(database_uri, dialect)
@@ -63,6 +69,10 @@ def bench_database(workspace, report, options, label, dialect, database_uri):
     if not options.skip_bulk:
         report.section(f"{label}: bulk add tag and trash of {bulk.FILES:,} files (worker process)")
         bulk.run(config, label, report, options.rounds, workspace.path("bulk"))
+
+
+def bench_more(workspace, report, options, label, dialect):
+    """The parts with databases of their own: the trash purge, and storage analytics, cleanup, export."""
     if not options.skip_lifecycle:
         report.section(f"{label}: trash purge of {lifecycle.PURGE_FILES:,} expired files (moto S3)")
         if dialect == "sqlite":  # a database of its own: the seeded trash must not join in

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import time
+from pathlib import Path
 from datetime import timedelta
 
 import psutil
@@ -73,6 +74,7 @@ def run_analytics(workspace, report, label, dialect, database_uri, rounds):
     plan = Plan(main_files=INSTRUCTOR_FILES, other_users=9, other_files=ALL_FILES - INSTRUCTOR_FILES)
     seeded = seed_database(config, plan, dialect)
     app = create_app(config)
+    app.config_for_bench = config  # the export runs in a process of its own, with the same settings
     with app.app_context():
         ensure_user(ADMIN, PASSWORD, "Analytics Admin", "admin")
         started = time.perf_counter()
@@ -98,17 +100,17 @@ def run_analytics(workspace, report, label, dialect, database_uri, rounds):
     run_export_import(workspace, report, label, dialect, app)
 
 
-def run_export_import(workspace, report, label, dialect, app):
-    """Export the instructor's 100,000 files (peak RSS growth), import them into an empty database."""
+def _export_in_child(config, path):
+    """In a process of its own (so its RSS starts from the app alone, not from the seeding): export the
+    instructor's library to `path`; returns seconds, RSS before and peak RSS (sampled after each piece)."""
     from mediamgr.auth.models import User
     from mediamgr.library import portability
 
-    path = workspace.path(f"export-{dialect}") / "library.json"
     process = psutil.Process()
-    with app.app_context():
+    with create_app(config).app_context():
         owner = db.session.scalar(sa.select(User).where(User.email == MAIN))
-        before = process.memory_info().rss
-        peak = before
+        portability.file_count(owner.id)  # connection and statements warmed up
+        before = peak = process.memory_info().rss
         started = time.perf_counter()
         with open(path, "w", encoding="utf-8") as out:
             for piece in portability.export_json(owner):
@@ -116,10 +118,22 @@ def run_export_import(workspace, report, label, dialect, app):
                 peak = max(peak, process.memory_info().rss)
         seconds = time.perf_counter() - started
         db.session.remove()
-    growth = (peak - before) / 2**20
+    return {"seconds": seconds, "rss_before": before, "rss_peak": peak}
+
+
+def run_export_import(workspace, report, label, dialect, app):
+    """Export the instructor's 100,000 files (peak RSS growth), import them into an empty database."""
+    import multiprocessing
+
+    path = workspace.path(f"export-{dialect}") / "library.json"
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        measured = pool.apply(_export_in_child, (dict(app.config_for_bench), str(path)))
+    seconds = measured["seconds"]
+    growth = (measured["rss_peak"] - measured["rss_before"]) / 2**20
     size = path.stat().st_size
     report.add(Check(f"export of {INSTRUCTOR_FILES:,} files (JSON) · {label}",
-                     f"{seconds:.1f} s, {size / 2**20:.0f} MiB written; peak RSS growth {growth:.1f} MiB",
+                     f"{seconds:.1f} s, {size / 2**20:.0f} MiB written; peak RSS growth {growth:.1f} MiB "
+                     f"(from {measured['rss_before'] / 2**20:.0f} MiB, a process of its own)",
                      f"RSS growth ≤ {EXPORT_RSS_MB:.0f} MiB", growth <= EXPORT_RSS_MB,
                      {"seconds": seconds, "rss_growth_mib": growth, "bytes": size}))
 
@@ -137,6 +151,7 @@ def _import_into(workspace, report, label, dialect, uri, path):
     from mediamgr.auth.models import User
     from mediamgr.library import portability
 
+    path = Path(path)
     config = workspace.app_config(uri, f"import-{dialect}")
     migrate(config)
     with create_app(config).app_context():

@@ -207,6 +207,8 @@ def load_config(instance_path, env=None):
         "JOB_MEMORY_LIMIT_BYTES": parse_size("JOB_MEMORY_LIMIT_BYTES", env.get("JOB_MEMORY_LIMIT_BYTES", "3GiB")),
         "SIGNED_URL_TTL": parse_positive_int("SIGNED_URL_TTL", env.get("SIGNED_URL_TTL", "1800")),
         "BULK_BATCH_SIZE": parse_positive_int("BULK_BATCH_SIZE", env.get("BULK_BATCH_SIZE", "500")),
+        "EXPORT_IN_BACKGROUND_ABOVE": parse_positive_int("EXPORT_IN_BACKGROUND_ABOVE",
+                                                         env.get("EXPORT_IN_BACKGROUND_ABOVE", "10000")),
         "BULK_STALE_SECONDS": parse_positive_int("BULK_STALE_SECONDS", env.get("BULK_STALE_SECONDS", "30")),
         "MAINTENANCE_INTERVAL": parse_positive_int("MAINTENANCE_INTERVAL", env.get("MAINTENANCE_INTERVAL", "30")),
         "TRASH_RETENTION_DAYS": parse_positive_int("TRASH_RETENTION_DAYS", env.get("TRASH_RETENTION_DAYS", "30")),

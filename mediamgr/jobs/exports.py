@@ -1,4 +1,4 @@
-"""The background export of a large library (over portability.BACKGROUND_ABOVE files): the document is
+"""The background export of a large library (over EXPORT_IN_BACKGROUND_ABOVE files): the document is
 written to a temporary file a batch at a time, stored under exports/<owner>/, and offered in the
 Activity panel as a download that expires after EXPORT_LINK_HOURS; the maintenance round removes
 expired exports."""

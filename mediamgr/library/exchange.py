@@ -24,7 +24,7 @@ from . import bp, portability
 
 def _background_above():
     """How many files an export may hold and still be streamed at once (EXPORT_IN_BACKGROUND_ABOVE)."""
-    return current_app.config.get("EXPORT_IN_BACKGROUND_ABOVE", portability.BACKGROUND_ABOVE)
+    return current_app.config["EXPORT_IN_BACKGROUND_ABOVE"]
 
 
 def _filename(kind):

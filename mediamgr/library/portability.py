@@ -38,7 +38,6 @@ from .trash import schedule_deletion
 FORMAT = "mediamgr-library"
 VERSION = 1
 BATCH = 1000
-BACKGROUND_ABOVE = 10_000  # a larger export runs as a background job with a download link
 MAX_ERRORS = 50
 FILE_FIELDS = ("name", "original_name", "kind", "mime_type", "size_bytes", "sha256", "storage_key", "thumbnail_key",
                "duration_seconds", "width", "height", "page_count", "video_codec", "audio_codec", "category",
@@ -292,10 +291,9 @@ def check(document):
     return checked_files, checked_courses
 
 
-def _check_file(checker, record, where):
-    checked = {"id": checker.count(record, where, "id", maximum=2**31 - 1)}
-    checked["name"] = checker.text(record, where, "name", 255, rule=_name)
-    checked["original_name"] = checker.text(record, where, "original_name", 255, required=False) or checked["name"]
+def _check_content(checker, record, where):
+    """The fields a file and each of its versions both have: what the content is and where it is stored."""
+    checked = {}
     kind = checker.of(record, where, "kind", str)
     if kind is not None and kind not in KINDS:
         checker.error(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
@@ -308,18 +306,25 @@ def _check_file(checker, record, where):
     checked["sha256"] = sha
     checked["storage_key"] = checker.text(record, where, "storage_key", 512)
     checked["thumbnail_key"] = checker.text(record, where, "thumbnail_key", 512, required=False)
-    status = checker.of(record, where, "status", str)
-    if status is not None and status not in STATUSES:
-        checker.error(f"{where}.status", f"must be one of {', '.join(STATUSES)}")
-    checked["status"] = status
-    for name in ("duration_seconds",):
-        value = checker.of(record, where, name, (int, float), required=False)
-        checked[name] = float(value) if value is not None else None
+    duration = checker.of(record, where, "duration_seconds", (int, float), required=False)
+    checked["duration_seconds"] = float(duration) if duration is not None else None
     for name in ("width", "height", "page_count"):
         checked[name] = checker.count(record, where, name, required=False, maximum=10**7)
     for name in ("video_codec", "audio_codec"):
         checked[name] = checker.text(record, where, name, 32, required=False)
     checked["failure_reason"] = checker.text(record, where, "failure_reason", 5000, required=False)
+    return checked
+
+
+def _check_file(checker, record, where):
+    checked = {"id": checker.count(record, where, "id", maximum=2**31 - 1)}
+    checked["name"] = checker.text(record, where, "name", 255, rule=_name)
+    checked["original_name"] = checker.text(record, where, "original_name", 255, required=False) or checked["name"]
+    checked.update(_check_content(checker, record, where))
+    status = checker.of(record, where, "status", str)
+    if status is not None and status not in STATUSES:
+        checker.error(f"{where}.status", f"must be one of {', '.join(STATUSES)}")
+    checked["status"] = status
     checked["category"] = checker.text(record, where, "category", 64, required=False, rule=clean_category) or ""
     checked["description"] = checker.text(record, where, "description", 5000, required=False, rule=clean_description) or ""
     for name in ("created_at", "updated_at", "ready_at", "deleted_at", "unlinked_at"):
@@ -354,24 +359,8 @@ def _check_file(checker, record, where):
             checker.error(f"{at}.status", "must be processing, ready or failed")
         value["status"] = vstatus
         value["original_name"] = checker.text(version, at, "original_name", 255)
-        value["kind"] = checker.of(version, at, "kind", str) if version.get("kind") in KINDS else None
-        if value["kind"] is None:
-            checker.error(f"{at}.kind", f"must be one of {', '.join(KINDS)}")
-        value["mime_type"] = checker.text(version, at, "mime_type", 127)
-        value["size_bytes"] = checker.count(version, at, "size_bytes")
-        vsha = checker.of(version, at, "sha256", str)
-        if vsha is not None and not _SHA256.fullmatch(vsha):
-            checker.error(f"{at}.sha256", "must be 64 lower-case hexadecimal digits")
-        value["sha256"] = vsha
-        value["storage_key"] = checker.text(version, at, "storage_key", 512)
-        value["thumbnail_key"] = checker.text(version, at, "thumbnail_key", 512, required=False)
-        value["duration_seconds"] = checker.of(version, at, "duration_seconds", (int, float), required=False)
-        for name in ("width", "height", "page_count"):
-            value[name] = checker.count(version, at, name, required=False, maximum=10**7)
-        for name in ("video_codec", "audio_codec"):
-            value[name] = checker.text(version, at, name, 32, required=False)
+        value.update(_check_content(checker, version, at))
         value["restored_from"] = checker.count(version, at, "restored_from", required=False, maximum=10**6)
-        value["failure_reason"] = checker.text(version, at, "failure_reason", 5000, required=False)
         value["created_at"] = checker.moment(version, at, "created_at")
         value["current_since"] = checker.moment(version, at, "current_since")
         checked["versions"].append(value)

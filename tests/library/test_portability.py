@@ -194,7 +194,7 @@ def test_export_memory_does_not_grow_with_the_library(ada):
         tracemalloc.stop()
         assert size > count * 300
         return top
-    small, large = peak(2_000), peak(20_000)
+    small, large = peak(5_000), peak(100_000)
     assert large < 2 * small and large < 32 * 1024 * 1024, (small, large)
 
 
