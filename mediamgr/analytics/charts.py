@@ -64,6 +64,7 @@ class Chart:
     ticks: list = field(default_factory=list)
     labels: list = field(default_factory=list)
     points: str = ""  # a line chart's polyline
+    empty: bool = False  # nothing but zeros: the page says so instead of drawing empty axes
     width: int = WIDTH
     height: int = HEIGHT
     plot_left: int = LEFT
@@ -113,8 +114,8 @@ def bar_chart(title, description, items, unit):
         height = plot_height * value / axis_max
         bars.append(Bar(x=LEFT + slot * index + slot * 0.15, y=HEIGHT - BOTTOM - height, width=slot * 0.7,
                         height=max(height, 1 if value else 0), label=label, href=href))
-    return Chart(title, description, bars=bars, ticks=ticks,
-                 labels=_labels([short for *_rest, short in items], slot))
+    return Chart(title, description, bars=bars, ticks=ticks, labels=_labels([short for *_rest, short in items], slot),
+                 empty=not any(values))
 
 
 def line_chart(title, description, items, unit):
@@ -126,4 +127,4 @@ def line_chart(title, description, items, unit):
                    for index, value in enumerate(values)]
     bars = [Bar(x=x, y=y, width=0, height=0, label=label) for (x, y), (label, _value, _short) in zip(coordinates, items)]
     return Chart(title, description, bars=bars, ticks=ticks, labels=_labels([short for *_rest, short in items], slot),
-                 points=" ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates))
+                 points=" ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates), empty=not any(values))

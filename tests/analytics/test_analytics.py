@@ -180,3 +180,4 @@ def test_charts_have_text_alternatives_and_no_javascript_is_needed(seeded, ada):
 def test_an_empty_library(ada):
     page = ada.get("/analytics")
     assert page.status_code == 200 and "No files yet" in page.text
+    assert page.text.count("Nothing to show yet") == 4 and "<svg" not in page.text  # no empty axes
