@@ -721,14 +721,16 @@
   // the field after Enter fires a change that would fetch the same list again and clear a selection
   // made since. Enter also submits the form; the tag field's own request stands for that submit.
   function applyTag(event) {
-    if (event.target.id === "tag-filter" && (event.type === "change" || event.key === "Enter")) htmx.trigger(event.target, "tag-apply");
+    if (event.target.matches && event.target.matches("[data-tag-filter]") && (event.type === "change" || event.key === "Enter")) {
+      htmx.trigger(event.target, "tag-apply");
+    }
   }
   document.addEventListener("change", applyTag);
   document.addEventListener("keyup", applyTag);
   document.addEventListener("htmx:confirm", (event) => {
     const trigger = event.detail.triggeringEvent;
-    if (trigger && trigger.type === "submit" && event.detail.elt.id === "filters" &&
-        document.activeElement && document.activeElement.id === "tag-filter") event.preventDefault();
+    if (trigger && trigger.type === "submit" && event.detail.elt.matches("[data-filters]") &&
+        document.activeElement && document.activeElement.matches("[data-tag-filter]")) event.preventDefault();
   });
 
   // ---- the rest -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ..parsing import parse_count, parse_id
 from ..progress.publisher import latest_states
 from ..progress.views import render_events
 from ..storage import get_storage
+from ..upload.names import what_changed
 from ..upload.service import latest_upload_operation, retry_upload
 from . import bp
 from .batch import FileBatch
@@ -111,8 +112,17 @@ _FORM_SLOTS = {RenameForm: "rename_form", DetailsForm: "details_form", TagForm: 
 def rename(media_id):
     """Rename a file (the extension stays); answers with the dialog body and the card."""
     media = get_owned_or_404(MediaFile, media_id)
-    return _save_edit(media, RenameForm(), "name", lambda form: rename_media(media, form.name.data, current_user),
-                      lambda changed: f"Renamed to “{media.name}”." if changed else "The name is unchanged.")
+    form = RenameForm()
+    return _save_edit(media, form, "name", lambda form: rename_media(media, form.name.data, current_user),
+                      lambda changed: _renamed(form.name.data, media, changed))
+
+
+def _renamed(typed, media, changed):
+    """What the toast says: the name as stored, and what became of characters a name cannot hold."""
+    if not changed:
+        return "The name is unchanged."
+    note = what_changed(typed, media.name)
+    return f"Renamed to “{media.name}”." + (f" {note}" if note else "")
 
 
 @bp.post("/media/<int:media_id>/details")
@@ -340,6 +350,14 @@ def trash_index():
     if cursor and is_htmx():
         return render_template("library/_trash_more.html", page=page, links=links)
     return render_template("library/trash.html", page=page, links=links)
+
+
+@bp.get("/media/trash/results")
+@login_required
+def trash_results():
+    """The trash's results fragment (first page), for its refresh after a restore or a delete."""
+    page = trash_page(current_user)
+    return render_template("library/_trash_results.html", page=page, links=removed_links([m.id for m in page.items]))
 
 
 @bp.get("/tags/suggest")

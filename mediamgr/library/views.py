@@ -121,7 +121,7 @@ def after_removal(media, message, undo_url=None, back="library.index"):
     remove_ids = [f"trash-{media.id}"] if on_trash_page else ([f"media-{media.id}"] if media.in_trash else [])
     response = make_response(render_template("library/_removed.html", media=media, message=message,
                                              undo_url=undo_url, remove_ids=remove_ids))
-    return trigger(response, "close-dialog")
+    return trigger(response, "close-dialog", "media-changed")  # counts and empty states refresh too
 
 
 def in_use_answer(media, file_places):

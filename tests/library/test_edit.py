@@ -68,6 +68,21 @@ def test_rename_refuses_an_empty_name(ada, video):
     assert video.name == "Lecture 1.webm"
 
 
+def test_a_name_is_a_label_not_a_path(ada, video):
+    """Issue 13: "Q&A session 1/2" once became "2.webm" with a success toast."""
+    response = ada.post(f"/media/{video.id}/rename", {"name": "Q&A session 1/2"})
+    db.session.refresh(video)
+    assert video.name == "Q&A session 1\u22152.webm"
+    toast = html.unescape(response.get_data(as_text=True))
+    assert "Renamed to “Q&A session 1\u22152.webm”." in toast
+    assert "“/” cannot be part of a name, so it is shown as “\u2215”." in toast
+    ada.post(f"/media/{video.id}/rename", {"name": "back\\slash / both"})
+    db.session.refresh(video)
+    assert video.name == "back\u29f5slash \u2215 both.webm"
+    plain = html.unescape(ada.post(f"/media/{video.id}/rename", {"name": "Plain name"}).get_data(as_text=True))
+    assert "Renamed to “Plain name.webm”." in plain and "cannot be part" not in plain
+
+
 def test_typing_the_extension_does_not_double_it(ada, video):
     ada.post(f"/media/{video.id}/rename", {"name": "Week 2.webm"})
     db.session.refresh(video)

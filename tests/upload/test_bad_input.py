@@ -77,8 +77,9 @@ def test_oversize_file_in_a_form_upload_leaves_nothing_behind(ada, app, samples)
 
 
 @pytest.mark.parametrize("hostile, expected", [
-    ("../../etc/passwd.png", "passwd.png"),
-    ("C:\\Users\\me\\Desktop\\photo.png", "photo.png"),
+    ("../../etc/passwd.png", "\u2215..\u2215etc\u2215passwd.png"),  # a label, not a path: nothing is cut
+    ("C:\\Users\\me\\Desktop\\photo.png", "C:\u29f5Users\u29f5me\u29f5Desktop\u29f5photo.png"),
+    ("Q&A session 1/2.png", "Q&A session 1\u22152.png"),
     ("evil\x00name.png", "evilname.png"),
     ("line\nbreak\r\n.png", "line break.png"),
     ("\u202egnp.exe\u202c.png", "gnp.exe.png"),
