@@ -45,6 +45,13 @@
     setTimeout(() => item.remove(), seconds * 1000);
   }
 
+  // A modal dialog makes the rest of the page inert, and draws above it: while one is open the toasts
+  // live inside it (last, so above its content), and go back to the body when it closes.
+  function toastsInto(container) {
+    const box = document.getElementById("toasts");
+    if (box && container && box.parentElement !== container) container.appendChild(box);
+  }
+
   // ---- uploads ------------------------------------------------------------------------------
   function operationList() { return document.getElementById("operation-list"); }
 
@@ -423,29 +430,84 @@
   // ---- the details dialog -------------------------------------------------------------------
   function currentDialog() { return document.querySelector("#dialog-root > dialog"); }
 
+  // The element an htmx swap event is about; a history restore's events have none.
+  function swapTargetId(event) { return (event.detail && event.detail.target && event.detail.target.id) || ""; }
+
+  // What opened the dialog, to give focus back to when it closes: the element itself, or (when it was
+  // swapped meanwhile, a card after an edit) the element now under the same id's holder.
+  function rememberOpener(opener) {
+    const holder = opener && opener.closest && opener.closest("[id]");
+    state.opener = opener ? { element: opener, holder: holder ? holder.id : "" } : null;
+  }
+
+  function restoreFocus() {
+    const opener = state.opener;
+    state.opener = null;
+    if (!opener) return;
+    let target = opener.element && opener.element.isConnected ? opener.element : null;
+    if (!target && opener.holder) {
+      const holder = document.getElementById(opener.holder);
+      target = holder && (holder.querySelector(".card-link, a[href], button") || holder);
+    }
+    if (target && typeof target.focus === "function") target.focus();
+  }
+
   function closeDialog(fromHistory) {
     const dialog = currentDialog();
     if (!dialog) return;
+    toastsInto(document.body);
     if (dialog.open) dialog.close();
     dialog.remove();
-    if (!fromHistory && state.openedWithPush) history.back();
+    if (!fromHistory && state.openedWithPush) {
+      state.openedWithPush = false;
+      history.back();  // htmx restores the page's snapshot, then focus goes back (htmx:historyRestore)
+      return;
+    }
     state.openedWithPush = false;
+    restoreFocus();
   }
 
+  // A swap into the dialog's place (another dialog replacing this one) would take the toasts with it.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (swapTargetId(event) === "dialog-root") toastsInto(document.body);
+  });
+
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id !== "dialog-root") return;
+    if (swapTargetId(event) !== "dialog-root") return;
     const dialog = currentDialog();
     if (!dialog) return;
     state.openedWithPush = location.pathname === dialog.dataset.url;
+    const opener = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!state.opener || (opener && opener !== document.body)) rememberOpener(opener || document.activeElement);
     dialog.addEventListener("close", () => closeDialog(false), { once: true });
     dialog.addEventListener("click", (clickEvent) => { if (clickEvent.target === dialog) closeDialog(false); });
     dialog.showModal();
+    toastsInto(dialog);
   });
 
   document.addEventListener("close-dialog", () => closeDialog(false));
 
+  // A refresh of the results (after an edit, a restore from history) replaces the focused card: focus
+  // goes to the same control of the card with the same id in the new results.
+  let resultsFocus = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (swapTargetId(event) !== "results") return;
+    const active = document.activeElement;
+    const holder = active && active !== document.body && active.closest && active.closest(".media-card[id]");
+    resultsFocus = holder ? { holder: holder.id, className: active.className } : null;
+  });
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (swapTargetId(event) !== "results" || !resultsFocus) return;
+    const { holder, className } = resultsFocus;
+    resultsFocus = null;
+    const card = document.getElementById(holder);
+    const target = card && ((className && card.querySelector("." + className.split(" ")[0])) || card.querySelector(".card-link"));
+    if (target && document.activeElement === document.body) target.focus();
+  });
+
   document.addEventListener("htmx:historyRestore", () => {
     closeDialog(true);
+    restoreFocus();
     // A restored snapshot can be older than the data: fetch the results again.
     htmx.trigger(document.body, "media-changed");
   });
@@ -601,14 +663,14 @@
   // (Only a request for the list: the tag field's suggestions come from the filters too.)
   document.addEventListener("htmx:beforeRequest", (event) => {
     const source = event.detail.elt;
-    if (source && source.closest && source.closest("#filters") && event.detail.target.id === "results") clearSelection();
+    if (source && source.closest && source.closest("#filters") && swapTargetId(event) === "results") clearSelection();
   });
   document.addEventListener("htmx:afterSettle", () => renderSelection());
   // The course editor refetches its chapters when files change (an upload linked to a chapter);
   // not while a title is being typed there, which the refetch would throw away.
   document.addEventListener("htmx:beforeRequest", (event) => {
     const source = event.detail.elt;
-    if (source.id !== "chapters" || event.detail.requestConfig.verb !== "get") return;
+    if (!source || source.id !== "chapters" || event.detail.requestConfig.verb !== "get") return;
     const typing = document.activeElement;
     if (typing && source.contains(typing) && typing.matches('input[type="text"]') &&
         typing.value !== (typing.dataset.saved ?? typing.defaultValue)) event.preventDefault();
@@ -642,13 +704,13 @@
 
   let focusToRestore = null;
   document.addEventListener("htmx:beforeSwap", (event) => {
-    if (event.detail.target.id !== "chapters") return;
+    if (swapTargetId(event) !== "chapters") return;
     const active = document.activeElement;
     const holder = active && active.closest && active.closest(".chapter-item, .chapter");
     focusToRestore = holder && { holder: holder.id, name: active.name || "", value: active.value || "", tag: active.tagName };
   });
   document.addEventListener("htmx:afterSettle", (event) => {
-    if (event.detail.target.id !== "chapters" || !focusToRestore) return;
+    if (swapTargetId(event) !== "chapters" || !focusToRestore) return;
     const holder = document.getElementById(focusToRestore.holder);
     const { tag, name, value } = focusToRestore;
     focusToRestore = null;
@@ -711,7 +773,7 @@
     renderPicked();
   });
   document.addEventListener("htmx:afterSettle", (event) => {
-    if (event.detail.target.id === "dialog-root" && document.getElementById("picker-dialog")) picked.length = 0;
+    if (swapTargetId(event) === "dialog-root" && document.getElementById("picker-dialog")) picked.length = 0;
     if (document.getElementById("picker-dialog")) renderPicked();
   });
 

@@ -149,7 +149,8 @@ OWNER_FIGURES = ("stored_bytes", "stored_objects", "duplicate_groups", "duplicat
 
 
 def _take_deltas():
-    """Move the pending deltas into the batch table; False when there were none. On SQLite the insert
+    """Move the pending deltas into the batch table; False when there were none (or another fold is
+    under way, on PostgreSQL). On SQLite the insert
     takes the database's write lock, so no delta can arrive between the copy and the delete; on
     PostgreSQL the rows deleted are exactly the rows copied (one statement)."""
     # By the primary key: after a big fold the table's dead rows would make a plain scan slow on PostgreSQL.
@@ -157,7 +158,10 @@ def _take_deltas():
         return False
     names = ", ".join(["id", *DELTA_NAMES])
     if _dialect() == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(FOLD_LOCK)))
+        # Never wait for another fold (a worker's maintenance round must not hang behind one): skip;
+        # the other fold commits what there was, and readers see the summary as it was until then.
+        if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(FOLD_LOCK))):
+            return False
         db.session.execute(sa.text(f"WITH gone AS (DELETE FROM media_stat_deltas RETURNING {names}) "
                                    f"INSERT INTO media_stat_batch ({names}) SELECT {names} FROM gone"))
     else:

@@ -146,3 +146,17 @@ def test_size_buckets_edges(app):
     values = [0, 999_999, 1_000_000, 9_999_999, 10_000_000, 99_999_999, 100_000_000, 999_999_999, 10**9, 10**12]
     got = db.session.execute(sa.select(*(stats.size_bucket(sa.literal(v)) for v in values))).one()
     assert list(got) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+
+
+@pytest.mark.both_databases
+def test_a_fold_never_waits_for_another(ada, app):
+    """A worker's maintenance round folds; it must not hang behind another process's fold (PostgreSQL
+    holds one fold at a time with an advisory lock: the second one skips)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers itself")
+    make_files("ada@example.com", 3)
+    with db.engine.connect() as other:
+        other.execute(sa.select(sa.func.pg_advisory_xact_lock(stats.FOLD_LOCK)))  # another fold under way
+        assert stats.fold() == 0
+        other.rollback()
+    assert stats.fold() == 3
