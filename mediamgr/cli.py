@@ -108,9 +108,8 @@ def register_commands(app):
         total = portability.file_count(owner.id)
         with open(path, "w", encoding="utf-8", newline="") as out, \
                 click.progressbar(length=total, label="Exporting", show_pos=True) as bar:
-            pieces = portability.export_csv(owner) if as_csv else \
-                portability.export_json(owner, on_progress=lambda done: bar.update(done - bar.pos))
-            for piece in pieces:
+            export = portability.export_csv if as_csv else portability.export_json
+            for piece in export(owner, on_progress=lambda done: bar.update(done - bar.pos)):
                 out.write(piece)
             bar.update(total - bar.pos)
         click.echo(f"{total:,} files of {owner.email} written to {path}")

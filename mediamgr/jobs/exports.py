@@ -47,8 +47,7 @@ def run_export(operation_id):
     handle, path = tempfile.mkstemp(prefix="export-", suffix=f".{kind}", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            pieces = writer(owner, on_progress=progress) if kind == "json" else writer(owner)
-            for piece in pieces:
+            for piece in writer(owner, on_progress=progress):
                 out.write(piece)
         key = f"exports/{owner.id}/{operation.job_id}.{kind}"
         get_storage().put_file(key, path, content_type)

@@ -313,8 +313,9 @@ def finish(operation, status):
     freed = 0
     if run.kind == "purge-trash" or run.rules.permanent:
         keys = dict(removed)
-        for start in range(0, len(keys), 1000):
-            chunk = list(keys)[start:start + 1000]
+        names = list(keys)
+        for start in range(0, len(names), 1000):
+            chunk = names[start:start + 1000]
             used = referenced_keys(chunk)
             freed += sum(keys[key] for key in chunk if key not in used)
     run.removed = operation.processed - operation.failed

@@ -121,11 +121,12 @@ def export_json(owner, on_progress=None):
     yield "\n]}\n"
 
 
-def export_csv(owner):
+def export_csv(owner, on_progress=None):
     """One row per file, spreadsheet-friendly (no cell can start a formula), in pieces."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
+    written = 0
     for batch in _file_batches(owner.id):
         for media, tags, versions, _history in batch:
             writer.writerow([media.id, spreadsheet_safe(media.name), media.kind, media.size_bytes, media.status,
@@ -133,7 +134,10 @@ def export_csv(owner):
                              spreadsheet_safe(media.description), _time(media.created_at), _time(media.updated_at),
                              "yes" if media.deleted_at else "no", media.usage_count,
                              sum(1 for version in versions if version["number"]), media.sha256])
+            written += 1
         yield buffer.getvalue()
+        if on_progress:
+            on_progress(written)
         buffer.seek(0)
         buffer.truncate()
 
@@ -422,7 +426,7 @@ def plan(owner, document):
         for media in db.session.scalars(owned_by(MediaFile, owner.id).where(MediaFile.sha256.in_(shas[start:start + BATCH]))
                                         .order_by(MediaFile.id)):
             existing.setdefault(media.sha256, media)
-    wanted = set()
+    wanted, copying = set(), set()
     for record in files:
         found = existing.get(record["sha256"])
         if found is not None:
@@ -433,9 +437,9 @@ def plan(owner, document):
         wanted.update(record["tags"])
         for version in record["versions"] if found is None else ():
             if version["status"] == "ready":
-                _need_copy(result, version["storage_key"], content_key(owner.id, version["sha256"]), version["size_bytes"])
+                _need_copy(result, copying, version["storage_key"], content_key(owner.id, version["sha256"]), version["size_bytes"])
         if found is None:
-            _need_copy(result, record["storage_key"], content_key(owner.id, record["sha256"]), record["size_bytes"])
+            _need_copy(result, copying, record["storage_key"], content_key(owner.id, record["sha256"]), record["size_bytes"])
     names = list(wanted)
     for start in range(0, len(names), BATCH):
         result.existing_tags.update(db.session.scalars(owned_by(Tag, owner.id).with_only_columns(Tag.name)
@@ -450,8 +454,10 @@ def plan(owner, document):
     return result
 
 
-def _need_copy(result, source, target, size):
-    if source != target and all(target != known for _source, known, _size in result.copies):
+def _need_copy(result, copying, source, target, size):
+    """Note a copy of `source` to `target` once (`copying`: the targets noted so far)."""
+    if source != target and target not in copying:
+        copying.add(target)
         result.copies.append((source, target, size))
 
 

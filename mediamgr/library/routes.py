@@ -345,19 +345,22 @@ def check_duplicates():
 def trash_index():
     """Files in the trash, newest first, with Restore and Delete permanently."""
     cursor = request.args.get("cursor", "")[:500]
-    page = trash_page(current_user, cursor, counted=not (cursor and is_htmx()))
-    links = removed_links([m.id for m in page.items])  # which rows offer "with course links"
-    if cursor and is_htmx():
-        return render_template("library/_trash_more.html", page=page, links=links)
-    return render_template("library/trash.html", page=page, links=links)
+    more = bool(cursor and is_htmx())
+    template = "library/_trash_more.html" if more else "library/trash.html"
+    return render_template(template, **_trash_rows(cursor, counted=not more))
+
+
+def _trash_rows(cursor="", counted=True):
+    """A page of the trash and, for its rows, the course links a restore can put back."""
+    page = trash_page(current_user, cursor, counted=counted)
+    return {"page": page, "links": removed_links([m.id for m in page.items])}
 
 
 @bp.get("/media/trash/results")
 @login_required
 def trash_results():
     """The trash's results fragment (first page), for its refresh after a restore or a delete."""
-    page = trash_page(current_user)
-    return render_template("library/_trash_results.html", page=page, links=removed_links([m.id for m in page.items]))
+    return render_template("library/_trash_results.html", **_trash_rows())
 
 
 @bp.get("/tags/suggest")
