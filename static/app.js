@@ -301,7 +301,7 @@
           resolve();
         },
       });
-      stage.textContent = "Uploading 0% (resumable)";
+      if (!uploadUrl) stage.textContent = "Uploading 0% (resumable)";
       const begin = uploadUrl ? Promise.resolve([]) : upload.findPreviousUploads();
       begin.then((previous) => {
         if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
@@ -322,6 +322,8 @@
         return;
       }
       const row = uploadRow(file);
+      row.querySelector("progress").value = Number(pausedRow.dataset.percent || 0);
+      row.querySelector(".op-stage").textContent = `Resuming from ${pausedRow.dataset.percent || 0}%`;
       pausedRow.remove();
       state.queue.push({ file, row, uploadUrl: pausedRow.dataset.uploadUrl });
       pump();
@@ -561,8 +563,10 @@
   }
 
   // Progress fragments name elements by id. A running operation this page has not shown yet
-  // (started in another tab) is added at the top of the panel; a finished operation or a card
-  // that this page does not show is dropped.
+  // (started in another tab, or by the response that arrives before its first event) is added at
+  // the top of the panel; a finished operation or a card that this page does not show is dropped.
+  // The extension is on <body>: every response that carries rows (the websocket, polling, a bulk
+  // start, an undo) goes through it, so no out-of-band swap lacks its target.
   htmx.defineExtension("progress-fragments", {
     transformResponse(text) {
       const template = document.createElement("template");
@@ -810,6 +814,10 @@
     if (target.closest(".toast") && target.hasAttribute("hx-post")) { setTimeout(() => target.closest(".toast")?.remove(), 300); return; }
     const action = target.dataset.action;
     if (action === "close-dialog") closeDialog(false);
+    if (action === "toggle-filters") {
+      const expanded = document.getElementById(target.getAttribute("aria-controls")).classList.toggle("is-expanded");
+      target.setAttribute("aria-expanded", String(expanded));
+    }
     if (action === "resume-upload") resumePaused(target.closest("li"));
     if (action === "discard-upload") discardPaused(target.closest("li"));
     if (action === "clear-finished") {

@@ -128,6 +128,11 @@ class LibraryFilter:
         return bool(self.matching_args())
 
     @property
+    def narrowing_count(self):
+        """How many filters beside the search narrow the files (the phone's "Filters" button shows it)."""
+        return len(self.matching_args()) - bool(self.q)
+
+    @property
     def usage_label(self):
         return {"used": "used in a course"}.get(self.usage, USAGE_LABELS.get(self.usage, "").lower())
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import humanize
 import sqlalchemy as sa
-from flask import Response, abort, current_app, request, url_for
-from flask_login import current_user
+from flask import Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user, login_required
 from werkzeug.exceptions import ClientDisconnected
 
 from ..auth.tokens import TOKENS_DO_NOT_LINK, signed_in_with_token
@@ -48,6 +48,7 @@ EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 CHECKSUMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460  # tus checksum extension: "Checksum Mismatch"
+WRITER_WAIT_SECONDS = 5  # a cut-off PATCH finishes (keeps what arrived, commits) well within this
 
 
 def _folder():
@@ -164,6 +165,39 @@ def tus_upload(upload_id):
     return _answer(200, **headers)
 
 
+@bp.get("/uploads/<upload:upload_id>/row")
+@login_required
+def paused_row(upload_id):
+    """The activity panel's row of an unfinished upload, with the offset the server holds. A page
+    loaded just after its PATCH was cut off (a reload does that) may have drawn the offset from before
+    it; the row asks again here, and the answer waits until no request is writing the upload."""
+    upload = get_owned_or_404(ResumableUpload, upload_id)
+    _wait_for_writer(upload.id)
+    db.session.refresh(upload)
+    if upload.completed_at is not None:
+        return ""  # it finished meanwhile: the row goes, the library shows the file
+    return render_template("upload/_paused.html", upload=upload, current=True)
+
+
+def _wait_for_writer(upload_id):
+    """Until no PATCH holds the upload's file (it locks it while it writes and commits), at most
+    WRITER_WAIT_SECONDS."""
+    deadline = time.monotonic() + WRITER_WAIT_SECONDS
+    try:
+        part = open(part_path(upload_id), "rb")
+    except FileNotFoundError:
+        return
+    with part:
+        while True:
+            try:
+                fcntl.flock(part, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.05)
+
+
 @bp.route("/uploads/<upload:upload_id>", methods=["PATCH"])
 def tus_patch(upload_id):
     """Core: bytes at Upload-Offset, appended to the upload."""
@@ -259,8 +293,8 @@ def _receive(upload):
                 _forget(upload)
                 abort(_answer(415, str(refusal)))
             upload.checked = True
-    upload.offset += written
-    db.session.commit()
+        upload.offset += written
+        db.session.commit()  # under the file's lock: a reader that waits for it sees this offset (paused_row)
     _keep_hash_state(upload.id, upload.offset, digest, head)
     headers = {"Upload_Offset": upload.offset, "Upload_Expires": _expires_header(upload)}
     if upload.offset < upload.length:

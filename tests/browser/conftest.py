@@ -1,6 +1,7 @@
 """Browser fixtures: the real app (gunicorn and one RQ worker as subprocesses, on a migrated SQLite
 database in a temporary instance folder, against the test Redis) driven by Debian's Chromium."""
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -187,7 +188,11 @@ def page(request, browser, live_server):
     problems = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    refused = []  # the console's "Failed to load resource" does not say which; the message below does
+    page.on("response", lambda response: response.status >= 400 and refused.append(f"{response.status} {response.url}"))
     yield page
+    allowed = [pattern for marker in request.node.iter_markers("console_errors") for pattern in marker.args]
+    unexpected = [problem for problem in problems if not any(re.search(pattern, problem) for pattern in allowed)]
     if getattr(request.node, "browser_test_failed", False):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shot = ARTIFACTS / f"failed-{request.node.name}.png"
@@ -199,6 +204,10 @@ def page(request, browser, live_server):
         print("\n".join(problems) or "no console errors")
         print(live_server.log_tail())
     context.close()
+    # Every browser test fails on a console error it did not announce with
+    # @pytest.mark.console_errors("regex", ...) (a test that provokes a 4xx on purpose, say).
+    if unexpected and not getattr(request.node, "browser_test_failed", False):
+        pytest.fail("console errors:\n" + "\n".join(unexpected) + "\nresponses >= 400:\n" + "\n".join(refused))
 
 
 @pytest.fixture

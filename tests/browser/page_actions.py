@@ -64,7 +64,7 @@ def upload_and_wait(page, files):
     """Upload files with the button and wait until each one's card says Ready."""
     choose_files(page, files)
     for name in files:
-        expect(card(page, name).locator(".status-badge")).to_have_text("Ready")
+        expect(card(page, name)).to_have_attribute("data-status", "ready")
 
 
 def open_details(page, name):

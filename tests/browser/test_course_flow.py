@@ -12,7 +12,7 @@ from page_actions import card, cards, log_in, open_details, screenshot
 def seeded_instructor(live_server):
     email = live_server.create_instructor(name="Course Builder")
     with live_server.app.app_context():
-        ids = make_files(email, 3, prefix="Lecture")
+        ids = make_files(email, 3, prefix="Lecture", stored=True)  # the picker previews one
         db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(ids)).values(kind="video", mime_type="video/webm"))
         db.session.commit()
         db.session.remove()

@@ -1,4 +1,5 @@
 """Logging in through the form, logging out for good, and what the server's answers say about it."""
+import pytest
 import re
 import urllib.request
 
@@ -22,6 +23,7 @@ def test_instructor_logs_in_through_the_form_and_lands_on_the_library(page, live
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
+@pytest.mark.console_errors(r"status of 422")  # the refused form comes back as 422
 def test_a_wrong_password_keeps_the_instructor_on_the_login_form(page):
     page.goto("/login")
 

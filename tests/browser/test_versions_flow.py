@@ -1,6 +1,7 @@
 """Replacing a lecture in the browser: "Replace file" in the details of a video that two courses use,
 the new take's duration in the course editor without a reload of the library, and "Restore this
 version" bringing the old take back."""
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -69,6 +70,7 @@ def test_replace_a_lecture_used_in_two_courses_then_restore_the_old_take(page, l
     expect(page.locator(".chapter-item")).to_contain_text("0:02")
 
 
+@pytest.mark.console_errors(r"status of 415")  # the refused replacement answers 415
 def test_a_replacement_of_another_kind_says_so_in_the_panel(page, live_server):
     email = live_server.create_instructor(name="Careless Replacer")
     log_in(page, email)

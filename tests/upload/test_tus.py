@@ -3,8 +3,12 @@
 interoperability with tuspy, a tus client no one here wrote."""
 import base64
 import hashlib
+import fcntl
 import socket
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -239,6 +243,25 @@ def test_a_connection_cut_mid_chunk_keeps_the_bytes_that_arrived(live, samples, 
     assert int(requests.head(url, headers={**TUS, **headers}).headers["Upload-Offset"]) == len(content)
 
 
+def test_a_cancelled_plain_upload_leaves_no_staging_file_and_no_file(live, app, samples):
+    """Cancel on a plain upload aborts its request: the server discards what arrived."""
+    content = samples.jpeg_bytes(1200, 900) + b"\0" * 400_000
+    headers = logged_in_headers(live.url)
+    staging = Path(app.config["STAGING_DIR"])
+    before = {path for path in staging.rglob("*") if path.is_file()}
+    with socket.create_connection(("127.0.0.1", int(urlsplit(live.url).port))) as raw:
+        head = (f"POST /media/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+                f"X-Filename: cancelled.jpg\r\nX-Requested-With: XMLHttpRequest\r\n"
+                f"Content-Length: {len(content)}\r\nCookie: {headers['Cookie']}\r\nX-CSRFToken: {headers['X-CSRFToken']}\r\n\r\n")
+        raw.sendall(head.encode() + content[:200_000])
+        raw.close()  # the browser's xhr.abort()
+    deadline = time.monotonic() + 10
+    while {path for path in staging.rglob("*") if path.is_file()} - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not {path for path in staging.rglob("*") if path.is_file()} - before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MediaFile)) == 0
+
+
 def test_a_restarted_web_process_resumes_at_the_persisted_offset(app, users, samples):
     from mediamgr import create_app
 
@@ -296,3 +319,38 @@ def test_after_a_restart_only_the_bytes_before_the_offset_are_hashed_again(ada, 
     reread = read_bytes() - before
     assert quarter <= reread < quarter + 1024 * 1024
     assert db.session.scalars(sa.select(MediaFile)).one().sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_the_panel_row_of_a_paused_upload_shows_the_offset_once_its_last_patch_is_done(app, ada, samples):
+    """A reload while a chunk is being sent draws the row before the cut-off PATCH has kept its bytes;
+    the row asks again, and that answer waits for the PATCH (it holds the file's lock) to commit."""
+    content = big_jpeg(samples)
+    url = create(ada, len(content), name="lecture poster.jpg")
+    assert patch(ada, url, 0, content[:5000]).status_code == 204
+    upload_id = url.rsplit("/", 1)[1]
+    row = ada.client.get(f"{url}/row").get_data(as_text=True)
+    assert f"Paused at {100 * 5000 // len(content)}%" in row and "lecture poster.jpg" in row
+    assert "hx-trigger" not in row  # this answer is the server's current word: it does not ask again
+
+    writing = threading.Event()
+
+    def slow_patch():  # a PATCH still receiving bytes: it holds the lock, then commits 5,000 more
+        with app.app_context(), open(part_path(upload_id), "r+b") as part:
+            fcntl.flock(part, fcntl.LOCK_EX)
+            writing.set()
+            time.sleep(0.5)
+            db.session.execute(sa.update(ResumableUpload).where(ResumableUpload.id == upload_id).values(offset=10_000))
+            db.session.commit()
+
+    writer = threading.Thread(target=slow_patch)
+    writer.start()
+    writing.wait(5)
+    row = ada.client.get(f"{url}/row").get_data(as_text=True)
+    writer.join()
+    assert f"Paused at {100 * 10_000 // len(content)}%" in row
+    assert ada.client.get("/uploads/0123456789abcdef0123456789abcdef/row").status_code == 404
+
+
+def test_another_users_paused_row_is_not_found(ada, ben, samples):
+    url = create(ada, len(big_jpeg(samples)))
+    assert ben.client.get(f"{url}/row").status_code == 404
