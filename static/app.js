@@ -10,7 +10,7 @@
   const POLL_SECONDS = 3;
   const FINISHED = ["succeeded", "failed", "cancelled"];
 
-  const state = { socketOpen: false, queue: [], running: 0, counter: 0, openedWithPush: false };
+  const state = { socketOpen: false, queue: [], running: 0, counter: 0, openedWithPush: false, pausedAll: false, batchStarted: null, lastSummary: null };
 
   function csrfToken() {
     try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
@@ -53,43 +53,59 @@
   }
 
   // ---- uploads ------------------------------------------------------------------------------
+  // Each chosen file is a job: { file, row, target, sent, status, xhr | tus, finish }. Rows are
+  // clones of the server's <template id="upload-row-template">; a row's state (setRow) decides which
+  // of its parts show: those whose data-when names it. The summary line counts the jobs since the
+  // last moment nothing was under way.
+  const jobs = [];
+
   function operationList() { return document.getElementById("operation-list"); }
 
+  // A collapsed panel stays collapsed (its summary line shows): collapsing is the user's choice.
   function showPanel() {
     const panel = document.getElementById("upload-panel");
-    if (panel) panel.classList.remove("is-empty", "is-collapsed");
+    if (panel) panel.classList.remove("is-empty");
+  }
+
+  function labelled(row, values) {
+    for (const [key, value] of Object.entries(values)) {
+      row.querySelectorAll(`[data-fill="${key}"]`).forEach((node) => { node.textContent = value; node.title = value; });
+    }
+    row.querySelectorAll("[data-label]").forEach((node) => {
+      node.setAttribute("aria-label", node.dataset.label.replace(/\{(\w+)\}/g, (whole, key) => values[key] ?? whole));
+    });
   }
 
   function uploadRow(file) {
-    const row = document.createElement("li");
-    row.className = "operation op-uploading";
+    const row = document.getElementById("upload-row-template").content.firstElementChild.cloneNode(true);
     row.id = `upload-${++state.counter}`;
-    row.dataset.status = "uploading";
-    const title = document.createElement("span");
-    title.className = "op-title"; title.textContent = file.name; title.title = file.name;
-    const bar = document.createElement("progress");
-    bar.max = 100; bar.value = 0; bar.setAttribute("aria-label", `Upload progress of ${file.name}`);
-    const stage = document.createElement("span");
-    stage.className = "op-stage"; stage.textContent = "Waiting to upload";
-    row.append(title, bar, stage);
+    labelled(row, { name: file.name });
     operationList().prepend(row);
     showPanel();
     return row;
   }
 
+  function setRow(row, status, stageText) {
+    row.dataset.status = status;
+    row.className = `operation op-${{ duplicate: "duplicate-found", paused: "paused" }[status] || status}`;
+    if (stageText !== undefined) row.querySelector(".op-stage").textContent = stageText;
+    row.querySelectorAll("[data-when]").forEach((part) => { part.hidden = !part.dataset.when.split(" ").includes(status); });
+  }
+
   function failRow(row, message) {
-    row.className = "operation op-failed";
-    row.dataset.status = "failed";
-    row.querySelector(".op-stage").textContent = "Not uploaded";
+    setRow(row, "failed", "Not uploaded");
     row.querySelector("progress").value = 100;
-    const error = document.createElement("span");
-    error.className = "op-error"; error.textContent = message;
-    const dismiss = document.createElement("button");
-    dismiss.type = "button"; dismiss.className = "button small subtle"; dismiss.textContent = "Dismiss";
-    dismiss.addEventListener("click", () => row.remove());
-    const actions = document.createElement("span");
-    actions.className = "op-actions"; actions.appendChild(dismiss);
-    row.append(error, actions);
+    row.querySelector(".op-error").textContent = message;
+    const job = row.job;
+    if (job) { job.status = "failed"; renderSummary(); }
+  }
+
+  function newJob(file, row, target, uploadUrl) {
+    const job = { file, row, target, uploadUrl, sent: 0, status: "waiting" };
+    row.job = job;
+    jobs.push(job);
+    renderSummary();
+    return job;
   }
 
   // `target`: where the file goes besides the library. {chapter: id}: "Upload new" in the course
@@ -100,12 +116,13 @@
     const limitText = document.body.dataset.maxUploadText || "";
     for (const file of files) {
       const row = uploadRow(file);
+      const job = newJob(file, row, { ...target });
       if (file.size === 0) { failRow(row, `${file.name} is empty (0 bytes); nothing was uploaded.`); continue; }
       if (limit && file.size > limit) {
         failRow(row, `${file.name} is ${humanSize(file.size)}, larger than the ${limitText} upload limit.`);
         continue;
       }
-      checkThenQueue({ file, row, target });
+      checkThenQueue(job);
     }
   }
 
@@ -116,10 +133,12 @@
   // WebAssembly the file goes up at once (the server recognises duplicates too).
   const HASH_CHUNK = 8 * 1024 * 1024;
 
-  async function sha256Of(file, onProgress) {
+  async function sha256Of(job, onProgress) {
+    const { file } = job;
     const hasher = await hashwasm.createSHA256();
     hasher.init();
     for (let offset = 0; offset < file.size; offset += HASH_CHUNK) {
+      if (job.status === "cancelled") return null;
       hasher.update(new Uint8Array(await file.slice(offset, offset + HASH_CHUNK).arrayBuffer()));
       onProgress(Math.min(file.size, offset + HASH_CHUNK));
     }
@@ -127,6 +146,8 @@
   }
 
   function enqueue(job) {
+    if (job.status === "cancelled") return;
+    job.status = "waiting";
     state.queue.push(job);
     pump();
   }
@@ -138,12 +159,14 @@
     const bar = row.querySelector("progress");
     let sha256;
     try {
-      sha256 = await sha256Of(file, (done) => {
+      job.status = "checking";
+      sha256 = await sha256Of(job, (done) => {
         const percent = Math.floor((100 * done) / file.size);
         bar.value = percent;
         stage.textContent = `Checking for a copy in your library… ${percent}%`;
       });
     } catch (error) { enqueue(job); return; }
+    if (job.status === "cancelled") return;
     bar.value = 0;
     target.sha256 = sha256;
     if (target.replace) {
@@ -159,6 +182,7 @@
       });
       if (answer.ok) existing = (await answer.json()).files[0].existing;
     } catch (error) { /* the server will tell after the upload */ }
+    if (job.status === "cancelled") return;
     if (!existing) { enqueue(job); return; }
     offerExisting(job, existing);
   }
@@ -166,47 +190,31 @@
   // "Already in your library as …": Use existing (nothing is uploaded; an upload into a chapter links
   // the existing file there) or Keep both (it goes up as a new entry that shares the stored copy).
   function offerExisting(job, existing) {
-    const { file, row, target } = job;
-    row.className = "operation op-duplicate-found";
-    row.dataset.status = "duplicate";
+    const { file, row } = job;
+    job.status = "duplicate";
+    job.existing = existing;
+    setRow(row, "duplicate", "");
     row.querySelector("progress").value = 0;
-    const stage = row.querySelector(".op-stage");
-    stage.textContent = "";
-    const note = document.createElement("span");
-    note.className = "op-duplicate";
-    note.append("Already in your library as ");
-    const link = document.createElement("a");
-    link.href = existing.url; link.textContent = existing.name;
-    note.append(link);
-    const actions = document.createElement("span");
-    actions.className = "op-actions";
-    const use = document.createElement("button");
-    use.type = "button"; use.className = "button small"; use.textContent = "Use existing";
-    use.setAttribute("aria-label", `Use existing “${existing.name}” instead of uploading ${file.name}`);
-    const keep = document.createElement("button");
-    keep.type = "button"; keep.className = "button small subtle"; keep.textContent = "Keep both";
-    keep.setAttribute("aria-label", `Keep both: upload ${file.name} as a new entry`);
-    actions.append(use, keep);
-    row.append(note, actions);
-    row.useExisting = () => useExisting(row, existing, target);
-    use.addEventListener("click", row.useExisting);
-    keep.addEventListener("click", () => {
-      note.remove(); actions.remove();
-      row.className = "operation op-uploading"; row.dataset.status = "uploading";
-      stage.textContent = "Waiting to upload";
-      renderUseAll();
-      enqueue(job);
-    });
+    row.querySelector('[data-fill="existing"]').href = existing.url;
+    labelled(row, { name: file.name, existing: existing.name });
     renderUseAll();
+    renderSummary();
   }
 
-  function useExisting(row, existing, target) {
+  function keepBoth(job) {
+    setRow(job.row, "uploading", "Waiting to upload");
+    renderUseAll();
+    enqueue(job);
+  }
+
+  function useExisting(job) {
+    const { row, target, existing } = job;
     const done = () => {
-      row.className = "operation op-succeeded"; row.dataset.status = "succeeded";
+      job.status = "done";
+      setRow(row, "succeeded", target.chapter ? `Added “${existing.name}” to the chapter` : `Using “${existing.name}”; nothing was uploaded`);
       row.querySelector("progress").value = 100;
-      row.querySelector(".op-stage").textContent = target.chapter ? `Added “${existing.name}” to the chapter` : `Using “${existing.name}”; nothing was uploaded`;
-      row.querySelectorAll(".op-actions, .op-duplicate").forEach((node) => node.remove());
       renderUseAll();
+      renderSummary();
     };
     if (!target.chapter) { done(); return; }
     const form = new URLSearchParams({ media: String(existing.id) });
@@ -224,47 +232,170 @@
   function renderUseAll() {
     const list = operationList();
     if (!list) return;
-    const waiting = Array.from(list.querySelectorAll('li[data-status="duplicate"]'));
+    const waiting = jobs.filter((job) => job.status === "duplicate");
     let bar = document.getElementById("use-existing-all");
     if (waiting.length < 2) { if (bar) bar.remove(); return; }
     if (!bar) {
-      bar = document.createElement("li");
-      bar.id = "use-existing-all"; bar.className = "operation op-summary";
-      const button = document.createElement("button");
-      button.type = "button"; button.className = "button small";
-      button.addEventListener("click", () => {
-        list.querySelectorAll('li[data-status="duplicate"]').forEach((row) => row.useExisting && row.useExisting());
-      });
-      bar.append(button);
+      bar = document.getElementById("use-all-template").content.firstElementChild.cloneNode(true);
       list.prepend(bar);
     }
     bar.querySelector("button").textContent = `Use existing for all (${waiting.length})`;
   }
 
   function pump() {
-    while (state.running < PARALLEL_UPLOADS && state.queue.length) {
+    while (state.running < PARALLEL_UPLOADS && state.queue.length && !state.pausedAll) {
       const next = state.queue.shift();
       state.running += 1;
+      next.status = "sending";
       const resumable = window.tus && (next.uploadUrl || next.file.size >= Number(document.body.dataset.resumableThreshold || Infinity));
-      (resumable ? sendResumable(next.file, next.row, next.uploadUrl, next.target || {}) : send(next.file, next.row, next.target || {}))
-        .finally(() => { state.running -= 1; pump(); });
+      (resumable ? sendResumable(next) : send(next))
+        .finally(() => { state.running -= 1; pump(); renderSummary(); });
     }
   }
 
+  // ---- cancel, pause, and the summary line ----------------------------------------------------
+  // Cancel: a waiting job leaves the queue; a plain upload's request is aborted (the server discards
+  // what arrived); a resumable one is terminated (tus DELETE: its bytes go). Pause all stops starting
+  // new uploads and pauses the resumable ones where they are; a plain upload is small and finishes.
+  function cancelJob(job) {
+    if (["done", "failed", "cancelled"].includes(job.status)) return;
+    const was = job.status;
+    job.status = "cancelled";
+    state.queue = state.queue.filter((other) => other !== job);
+    setRow(job.row, "cancelled", "Cancelled; nothing was kept");
+    job.row.querySelector("progress").value = 0;
+    if (job.xhr) job.xhr.abort();
+    if (job.tus) job.tus.abort(true).catch(() => terminate(job.tus.url));
+    if (job.finish && (was === "paused" || job.tus)) job.finish();
+    renderUseAll();
+    renderSummary();
+  }
+
+  function terminate(url) {
+    if (url) fetch(url, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0", "X-CSRFToken": csrfToken() } }).catch(() => {});
+  }
+
+  function pauseJob(job) {
+    if (job.status !== "sending" || !job.tus) return;
+    job.status = "paused";
+    job.tus.abort(false);
+    setRow(job.row, "paused", `Paused at ${Math.floor((100 * job.sent) / job.file.size)}%`);
+    renderSummary();
+  }
+
+  function resumeJob(job) {
+    if (job.status !== "paused") return;
+    job.status = "sending";
+    setRow(job.row, "uploading", "Resuming…");
+    job.tus.start();
+    renderSummary();
+  }
+
+  function activeJobs() { return jobs.filter((job) => ["waiting", "checking", "duplicate", "sending", "paused"].includes(job.status)); }
+
+  function aboutTime(seconds) {
+    if (!isFinite(seconds) || seconds <= 0) return "";
+    if (seconds < 60) return "less than a minute";
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 90) return `about ${minutes} min`;
+    return `about ${Math.round(minutes / 60)} h`;
+  }
+
+  function renderSummary() {
+    const box = document.getElementById("upload-summary");
+    if (!box) return;
+    const active = activeJobs();
+    if (!active.length) {  // all done: the line says how it went, and the next files start a new count
+      if (jobs.length) {
+        const failed = jobs.filter((job) => job.status === "failed").length;
+        const cancelled = jobs.filter((job) => job.status === "cancelled").length;
+        const parts = [`${jobs.length - failed - cancelled} of ${jobs.length} uploaded`];
+        if (failed) parts.push(`${failed} not uploaded`);
+        if (cancelled) parts.push(`${cancelled} cancelled`);
+        state.lastSummary = parts.join(" · ");
+        jobs.splice(0);
+        state.batchStarted = null;
+      }
+      box.hidden = !state.lastSummary;
+      box.querySelector(".summary-text").textContent = state.lastSummary || "";
+      box.querySelector("progress").value = 100;
+      box.querySelector(".summary-actions").hidden = true;
+      return;
+    }
+    state.lastSummary = null;
+    state.batchStarted = state.batchStarted || { at: performance.now(), sent: 0 };
+    const total = jobs.filter((job) => job.status !== "cancelled").length;
+    const done = jobs.filter((job) => job.status === "done").length;
+    const bytes = jobs.filter((job) => job.status !== "cancelled" && job.status !== "failed").reduce((sum, job) => sum + job.file.size, 0);
+    const sent = jobs.filter((job) => job.status !== "cancelled" && job.status !== "failed").reduce((sum, job) => sum + (job.status === "done" ? job.file.size : job.sent), 0);
+    const left = Math.max(0, bytes - sent);
+    const seconds = (performance.now() - state.batchStarted.at) / 1000;
+    const rate = seconds > 2 ? sent / seconds : 0;
+    const paused = state.pausedAll || (active.length && active.every((job) => job.status === "paused"));
+    const parts = [paused ? `Paused: ${done} of ${total} uploaded` : `Uploading ${Math.min(total, done + 1)} of ${total}`, `${humanSize(left)} left`];
+    const eta = !paused && rate ? aboutTime(left / rate) : "";
+    if (eta) parts.push(eta);
+    box.hidden = false;
+    box.querySelector(".summary-text").textContent = parts.join(" · ");
+    box.querySelector("progress").value = bytes ? Math.floor((100 * sent) / bytes) : 0;
+    box.querySelector(".summary-actions").hidden = false;
+    box.querySelector('[data-uploads="pause"]').hidden = !!paused;
+    box.querySelector('[data-uploads="resume"]').hidden = !paused;
+  }
+
+  function uploadsAction(what) {
+    if (what === "pause") { state.pausedAll = true; jobs.forEach(pauseJob); }
+    if (what === "resume") { state.pausedAll = false; jobs.forEach(resumeJob); pump(); }
+    if (what === "cancel") {
+      const active = activeJobs();
+      if (active.length > 1 && !window.confirm(`Cancel ${active.length} uploads? What they have sent is discarded.`)) return;
+      state.pausedAll = false;
+      active.forEach(cancelJob);
+    }
+    renderSummary();
+  }
+
+  document.addEventListener("click", (event) => {
+    const all = event.target.closest("[data-uploads]");
+    if (all) { uploadsAction(all.dataset.uploads); return; }
+    const button = event.target.closest("[data-upload]");
+    const row = button && button.closest("li");
+    if (!row) return;
+    const what = button.dataset.upload;
+    if (what === "use-all") { jobs.filter((job) => job.status === "duplicate").forEach(useExisting); return; }
+    const job = row.job;
+    if (what === "dismiss") { row.remove(); return; }
+    if (!job) return;
+    if (what === "cancel") cancelJob(job);
+    if (what === "resume") { state.pausedAll = false; resumeJob(job); }
+    if (what === "use-existing") useExisting(job);
+    if (what === "keep-both") keepBoth(job);
+  });
+
   // The server's answer to a finished upload names its operation; its row replaces ours.
-  function showOperation(row, operationId) {
-    row.remove();
+  function showOperation(job, operationId) {
+    job.status = "done";
+    job.row.remove();
     const panel = document.getElementById("upload-panel");
     if (operationId && panel) htmx.ajax("GET", `${panel.dataset.operationUrl}${operationId}`, { source: panel, swap: "none" });
     htmx.trigger(document.body, "media-changed");
   }
 
+  function showProgress(job, sent, total, suffix) {
+    job.sent = sent;
+    const percent = Math.floor((100 * sent) / total);
+    job.row.querySelector("progress").value = percent;
+    job.row.querySelector(".op-stage").textContent = `Uploading ${percent}% of ${humanSize(total)}${suffix}`;
+    renderSummary();
+  }
+
   // Large files go up with tus (resumable): after a dropped connection the client asks the server
   // where the upload stands and goes on from there; after a reload, choosing the same file again
   // resumes it (tus-js-client remembers the upload's URL by the file's fingerprint).
-  function sendResumable(file, row, uploadUrl, target) {
+  function sendResumable(job) {
+    const { file, row, uploadUrl, target } = job;
     return new Promise((resolve) => {
-      const bar = row.querySelector("progress");
+      job.finish = resolve;
       const stage = row.querySelector(".op-stage");
       const upload = new tus.Upload(file, {
         endpoint: "/uploads/",
@@ -284,12 +415,11 @@
           }
           return false;
         },
-        onProgress(sent, total) {
-          const percent = Math.floor((100 * sent) / total);
-          bar.value = percent;
-          stage.textContent = `Uploading ${percent}% of ${humanSize(total)} (resumable)`;
-        },
+        // Cancelled while its creation was under way: the upload the server made goes too.
+        onUploadUrlAvailable() { if (job.status === "cancelled") terminate(job.tus.url); },
+        onProgress(sent, total) { if (job.status === "sending") showProgress(job, sent, total, " (resumable)"); },
         onError(error) {
+          if (job.status === "cancelled") { resolve(); return; }
           const answer = error.originalResponse;
           const text = answer && answer.getBody ? answer.getBody() : "";
           failRow(row, text && !text.trim().startsWith("<") ? text : "The upload stopped. Choose the file again to resume it.");
@@ -297,20 +427,23 @@
         },
         onSuccess(payload) {
           const answer = payload && payload.lastResponse;
-          showOperation(row, answer ? answer.getHeader("X-Operation-Id") : null);
+          showOperation(job, answer ? answer.getHeader("X-Operation-Id") : null);
           resolve();
         },
       });
+      job.tus = upload;
       if (!uploadUrl) stage.textContent = "Uploading 0% (resumable)";
       const begin = uploadUrl ? Promise.resolve([]) : upload.findPreviousUploads();
       begin.then((previous) => {
+        if (job.status === "cancelled") return;
         if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
         upload.start();
       });
     });
   }
 
-  // "Resume" on a paused row: choose the same file again, and it goes on from the server's offset.
+  // "Resume" on a paused row of an earlier page: choose the same file again, and it goes on from
+  // the server's offset.
   function resumePaused(pausedRow) {
     const picker = document.createElement("input");
     picker.type = "file";
@@ -325,8 +458,9 @@
       row.querySelector("progress").value = Number(pausedRow.dataset.percent || 0);
       row.querySelector(".op-stage").textContent = `Resuming from ${pausedRow.dataset.percent || 0}%`;
       pausedRow.remove();
-      state.queue.push({ file, row, uploadUrl: pausedRow.dataset.uploadUrl });
-      pump();
+      const job = newJob(file, row, {}, pausedRow.dataset.uploadUrl);
+      job.sent = Math.floor((Number(pausedRow.dataset.percent || 0) * file.size) / 100);
+      enqueue(job);
     });
     picker.click();
   }
@@ -340,11 +474,11 @@
       .catch(() => toast("The server could not be reached. Check your connection.", "error"));
   }
 
-  function send(file, row, target) {
+  function send(job) {
+    const { file, row, target } = job;
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
-      const bar = row.querySelector("progress");
-      const stage = row.querySelector(".op-stage");
+      job.xhr = xhr;
       xhr.open("POST", target.replace ? `/media/${target.replace}/replace` : UPLOAD_URL);
       xhr.setRequestHeader("X-CSRFToken", csrfToken());
       xhr.setRequestHeader("X-Filename", encodeURIComponent(file.name));
@@ -353,13 +487,11 @@
       if (target.chapter) xhr.setRequestHeader("X-Link-Chapter", String(target.chapter));
       if (target.sha256) xhr.setRequestHeader("X-Content-SHA256", target.sha256);  // same content costs no quota
       xhr.upload.addEventListener("progress", (event) => {
-        if (!event.lengthComputable) return;
-        const percent = Math.round((100 * event.loaded) / event.total);
-        bar.value = percent;
-        stage.textContent = `Uploading ${percent}% of ${humanSize(event.total)}`;
+        if (event.lengthComputable && job.status === "sending") showProgress(job, event.loaded, event.total, "");
       });
       xhr.addEventListener("load", () => {
         if (xhr.status === 201) {
+          job.status = "done";
           const holder = document.createElement("ol");
           holder.innerHTML = xhr.responseText;
           const fresh = holder.querySelector(".operation");
@@ -377,8 +509,8 @@
         resolve();
       });
       xhr.addEventListener("error", () => { failRow(row, "The connection dropped during the upload. Try again."); resolve(); });
-      xhr.addEventListener("abort", () => { failRow(row, "The upload was cancelled."); resolve(); });
-      stage.textContent = "Uploading 0%";
+      xhr.addEventListener("abort", () => resolve());  // Cancel (cancelJob has marked the row)
+      row.querySelector(".op-stage").textContent = "Uploading 0%";
       xhr.send(file);
     });
   }
@@ -541,15 +673,18 @@
     if (list && list.children.length) showPanel();
   }
 
-  // The activity panel floats over the bottom of the page: keep that much room under the content,
+  // Floating at the bottom (collapsed, or on a narrower screen), the activity panel covers the page: keep that much room under the content,
   // so the last cards scroll clear of it and a focused control never hides behind it (WCAG 2.4.11).
+  const DOCKED = window.matchMedia("(min-width: 1180px)");
   function reservePanelSpace() {
     const panel = document.getElementById("upload-panel");
-    const height = panel ? panel.getBoundingClientRect().height : 0;
+    const docked = panel && DOCKED.matches && !panel.classList.contains("is-collapsed");
+    const height = panel && !docked ? panel.getBoundingClientRect().height : 0;
     document.documentElement.style.setProperty("--panel-space", height ? `${Math.ceil(height) + 16}px` : "0px");
   }
   const floatingPanel = document.getElementById("upload-panel");
   if (floatingPanel && "ResizeObserver" in window) new ResizeObserver(reservePanelSpace).observe(floatingPanel);
+  DOCKED.addEventListener("change", reservePanelSpace);
 
   function busy() {
     const list = operationList();
@@ -821,6 +956,8 @@
     if (action === "resume-upload") resumePaused(target.closest("li"));
     if (action === "discard-upload") discardPaused(target.closest("li"));
     if (action === "clear-finished") {
+      state.lastSummary = null;
+      renderSummary();
       operationList().querySelectorAll('[data-status="succeeded"], [data-status="failed"], [data-status="cancelled"]').forEach((row) => row.remove());
       if (!operationList().children.length) document.getElementById("upload-panel").classList.add("is-empty");
     }
