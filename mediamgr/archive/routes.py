@@ -45,7 +45,8 @@ def download_selection():
         abort(409, NOTHING_TO_ZIP)
     if streams_at_once(count, size):
         if is_htmx():
-            return render_template("archive/_download_now.html", selection=selection, count=count, size=size)
+            return render_template("archive/_download_now.html", selection=selection, count=count, size=size,
+                                   left_out=selection.count(current_user) - count)
         return _stream(selection)
     try:
         operation = start_archive(current_user, selection, count, size)

@@ -48,8 +48,8 @@ VERSION_FIELDS = ("number", "status", "original_name", "kind", "mime_type", "siz
                   "thumbnail_key", "duration_seconds", "width", "height", "page_count", "video_codec", "audio_codec",
                   "restored_from", "failure_reason", "created_at", "current_since")
 TIMES = {"created_at", "updated_at", "ready_at", "deleted_at", "unlinked_at", "current_since"}
-CSV_COLUMNS = ("id", "name", "type", "size (bytes)", "status", "category", "tags", "description", "added", "updated",
-               "in the trash", "used in (links)", "versions", "sha256")
+CSV_COLUMNS = ("id", "name", "type", "size (bytes)", "status", "category", "tags", "description", "alt text", "added",
+               "updated", "in the trash", "used in (links)", "versions", "sha256")
 
 
 def _time(value):
@@ -132,7 +132,8 @@ def export_csv(owner, on_progress=None):
         for media, tags, versions, _history in batch:
             writer.writerow([media.id, spreadsheet_safe(media.name), media.kind, media.size_bytes, media.status,
                              spreadsheet_safe(media.category), spreadsheet_safe("; ".join(tags)),
-                             spreadsheet_safe(media.description), _time(media.created_at), _time(media.updated_at),
+                             spreadsheet_safe(media.description), spreadsheet_safe(media.alt_text),
+                             _time(media.created_at), _time(media.updated_at),
                              "yes" if media.deleted_at else "no", media.usage_count,
                              sum(1 for version in versions if version["number"]), media.sha256])
             written += 1

@@ -72,8 +72,9 @@ def share_link(media):
     ttl = current_app.config["SHARE_LINK_DAYS"] * 86400
     url = get_storage().signed_url(media.storage_key, media.name, media.mime_type,
                                    "inline" if viewed_inline(media.kind) else "attachment", ttl)
-    now = int(time.time())  # signed for the window it falls in (storage.signing), so it ends that much earlier
-    expires = datetime.fromtimestamp(now - now % window_for(ttl) + ttl, timezone.utc).replace(tzinfo=None)
+    # A signed address is reused for a while (storage.signing.window_for): the one handed out may be
+    # that much older, so the expiry said is the earliest it can be, never later than the real one.
+    expires = datetime.fromtimestamp(time.time() - window_for(ttl) + ttl, timezone.utc).replace(tzinfo=None)
     return {"url": urljoin(current_app.config["PUBLIC_URL"] or request.url_root, url), "expires_at": expires,
             "lifetime": humanize.naturaldelta(timedelta(seconds=ttl)), "date": f"{expires:%-d %b %Y}"}
 

@@ -10,9 +10,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from mediamgr.archive import service as archive_service
 from mediamgr.archive.service import unique_names
 from mediamgr.extensions import db
 from mediamgr.jobs.prepared import remove_expired_downloads
+from mediamgr.jobs.queues import BackgroundUnavailable
 from mediamgr.library.models import MediaFile
 from mediamgr.progress.models import Operation
 from mediamgr.storage import get_storage
@@ -39,19 +41,19 @@ def zip_of(answer):
 def test_a_small_selection_streams_with_unique_safe_names(ada, ben):
     ids = stored_files("ada@example.com", {"notes.pdf": b"first notes", "Notes.pdf": b"second notes",
                                            "week 1/2 slides.pdf": b"slides", "..\\..\\boot.ini": b"sneaky",
-                                           "notes (2).pdf": b"a real second"})
+                                           "notes (2).pdf": b"a real second", "Q&A — über.pdf": b"unicode"})
     trashed = stored_files("ada@example.com", {"old.pdf": b"old"}, trashed=True)
     bens = stored_files("ben@example.com", {"bens.pdf": b"not ada's"})
     picked = {"scope": "library", "ids": [str(i) for i in ids + trashed + bens]}
     asked = ada.post("/media/download", picked)  # the selection bar's button (htmx)
     assert asked.status_code == 200
     page = asked.get_data(as_text=True)
-    assert "data-download-now" in page and "Downloading 5 files" in page
+    assert "data-download-now" in page and "Downloading 6 files" in page
     assert sorted(re.findall(r'name="ids" value="(\d+)"', page)) == sorted(picked["ids"])  # the same selection
     files, archive = zip_of(download(ada, picked))
     assert files == {"notes.pdf": b"first notes", "Notes (2).pdf": b"second notes",
                      "week 1\u22152 slides.pdf": b"slides", "\u29f5.\u29f5boot.ini": b"sneaky",
-                     "notes (2) (2).pdf": b"a real second"}
+                     "notes (2) (2).pdf": b"a real second", "Q&A — über.pdf": b"unicode"}
     assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())  # media is compressed already
     for name in files:
         assert "/" not in name and "\\" not in name and ".." not in name
@@ -88,6 +90,9 @@ def test_nothing_to_download_says_why(ada, ben):
     for data in ({"scope": "library", "ids": [str(processing[0])]}, {"scope": "library", "ids": [str(bens[0])]}):
         answer = ada.post("/media/download", data)
         assert answer.status_code == 409 and "None of the selected files can be downloaded" in answer.get_data(as_text=True)
+    ready = stored_files("ada@example.com", {"done.pdf": b"d"})
+    partly = ada.post("/media/download", {"scope": "library", "ids": [str(processing[0]), str(ready[0])]})
+    assert "Downloading 1 file (1 byte) as a zip. 1 file still being processed is left out." in partly.get_data(as_text=True)
     assert ada.post("/media/download", {"scope": "library"}).status_code == 400  # nothing selected
     trash = ada.post("/media/download", {"scope": "trash", "ids": [str(processing[0])]})
     assert trash.status_code == 400 and "restore them first" in trash.get_data(as_text=True)
@@ -137,3 +142,15 @@ def test_a_background_zip_of_files_gone_meanwhile_fails_with_a_reason(ada, app, 
     worker()
     operation = db.session.scalars(sa.select(Operation).where(Operation.kind == "archive")).one()
     assert operation.status == "failed" and "nothing to zip" in operation.error
+
+
+def test_a_large_selection_when_background_work_is_down_keeps_nothing_and_says_so(ada, app, monkeypatch):
+    def unavailable(_operation):
+        raise BackgroundUnavailable("The zip could not be started: background work is unavailable right now.")
+
+    monkeypatch.setattr(archive_service, "enqueue_archive", unavailable)
+    app.config["ARCHIVE_STREAM_MAX_FILES"] = 1
+    ids = stored_files("ada@example.com", {"a.pdf": b"a", "b.pdf": b"b"})
+    answer = ada.post("/media/download", {"scope": "library", "ids": [str(i) for i in ids]})
+    assert answer.status_code == 503 and "background work is unavailable" in answer.get_data(as_text=True)
+    assert not db.session.scalars(sa.select(Operation).where(Operation.kind == "archive")).all()

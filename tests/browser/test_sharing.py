@@ -137,8 +137,10 @@ def test_alt_text_from_its_suggestion_is_used_on_the_card(sized, live_server):
     field = dialog.get_by_label("Alt text")
     expect(field).to_have_attribute("placeholder", "Lecture diagram v2")
     settled(page)
-    dialog.get_by_role("button", name="Use suggestion: “Lecture diagram v2”").click()
+    suggestion = dialog.get_by_role("button", name="Use suggestion: “Lecture diagram v2”")
+    suggestion.click()
     expect(field).to_have_value("Lecture diagram v2")
+    expect(suggestion).to_be_hidden()  # only offered while the field is empty
     field.fill("x" * 260)
     dialog.get_by_role("button", name="Save details").click()
     expect(dialog.locator(".field-error")).to_have_text("Alt text can be at most 250 characters; this is 260. "
@@ -151,6 +153,7 @@ def test_alt_text_from_its_suggestion_is_used_on_the_card(sized, live_server):
     dialog.get_by_role("button", name="Save details").click()
     expect(page.locator(".toast").filter(has_text="Details saved.")).to_be_visible()
     expect(dialog.get_by_role("img", name="Lecture diagram v2: the request goes through the queue to a worker")).to_be_visible()
+    expect(dialog.get_by_role("button", name=re.compile("^Use suggestion"))).to_be_hidden()
     fits(page, "alt-text")
     page.keyboard.press("Escape")
     expect(card(page, "lecture-diagram_v2.png").locator("img")).to_have_attribute(

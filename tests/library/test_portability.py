@@ -164,7 +164,7 @@ def test_the_csv_export_is_spreadsheet_safe(ada):
         db.session.execute(sa.update(MediaFile).where(MediaFile.id == media_id).values(name=name))
     db.session.commit()
     rows = list(csv.reader(io.StringIO(exported(ada, "csv"))))
-    assert rows[0][:3] == ["id", "name", "type"] and len(rows) == 4
+    assert rows[0][:3] == ["id", "name", "type"] and len(rows) == 4 and "alt text" in rows[0]
     assert [row[1] for row in rows[1:]] == ["'=HYPERLINK(\"x\")", "'@SUM(1)", "plain.pdf"]
 
 
