@@ -77,8 +77,9 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from . import admin, analytics, auth, bulk, courses, health, library, operations, progress, upload
+    from . import admin, analytics, archive, auth, bulk, courses, health, library, operations, progress, upload
     from .analytics import routes as _analytics_routes  # noqa: F401
+    from .archive import routes as _archive_routes  # noqa: F401
     from .admin import jobs_dashboard
     from .admin import routes as _admin_routes  # noqa: F401  (each feature's routes attach to its blueprint)
     from .auth import account as _account_routes  # noqa: F401
@@ -95,7 +96,7 @@ def _register_blueprints(app):
     from .upload import tus as _tus_routes  # noqa: F401
     from .upload.request import upload_limit_text
 
-    for blueprint in (admin.bp, analytics.bp, auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
+    for blueprint in (admin.bp, analytics.bp, archive.bp, auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
                       upload.bp):
         app.register_blueprint(blueprint)
     jobs_dashboard.init_app(app)

@@ -16,6 +16,7 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
+MAX_PRESIGNED_DAYS = 7  # SigV4: a presigned URL expires within a week
 GiB = 1024**3
 MiB = 1024**2
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2,
@@ -209,6 +210,16 @@ def load_config(instance_path, env=None):
         "BULK_BATCH_SIZE": parse_positive_int("BULK_BATCH_SIZE", env.get("BULK_BATCH_SIZE", "500")),
         "EXPORT_IN_BACKGROUND_ABOVE": parse_positive_int("EXPORT_IN_BACKGROUND_ABOVE",
                                                          env.get("EXPORT_IN_BACKGROUND_ABOVE", "10000")),
+        # A selection's zip is streamed at once up to this many files and bytes; a larger one is
+        # written by a worker and offered in the Activity panel (archive/).
+        "ARCHIVE_STREAM_MAX_FILES": parse_positive_int("ARCHIVE_STREAM_MAX_FILES",
+                                                       env.get("ARCHIVE_STREAM_MAX_FILES", "200")),
+        "ARCHIVE_STREAM_MAX_BYTES": parse_size("ARCHIVE_STREAM_MAX_BYTES", env.get("ARCHIVE_STREAM_MAX_BYTES", "1GiB")),
+        # How long a prepared download (a background export, a large zip) can be fetched.
+        "PREPARED_DOWNLOAD_HOURS": parse_positive_int("PREPARED_DOWNLOAD_HOURS",
+                                                      env.get("PREPARED_DOWNLOAD_HOURS", "24")),
+        # How long a file's "Copy link" address works (S3 and B2 sign for 7 days at most).
+        "SHARE_LINK_DAYS": parse_positive_int("SHARE_LINK_DAYS", env.get("SHARE_LINK_DAYS", "7")),
         "BULK_STALE_SECONDS": parse_positive_int("BULK_STALE_SECONDS", env.get("BULK_STALE_SECONDS", "30")),
         "MAINTENANCE_INTERVAL": parse_positive_int("MAINTENANCE_INTERVAL", env.get("MAINTENANCE_INTERVAL", "30")),
         "TRASH_RETENTION_DAYS": parse_positive_int("TRASH_RETENTION_DAYS", env.get("TRASH_RETENTION_DAYS", "30")),
@@ -236,6 +247,9 @@ def load_config(instance_path, env=None):
     config["SESSION_COOKIE_SECURE"] = parse_bool("SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE", str(https)))
     if config["STORAGE_BACKEND"] == "s3":
         config.update(_s3_settings(env))
+        if config["SHARE_LINK_DAYS"] > MAX_PRESIGNED_DAYS:
+            raise ConfigError(f"SHARE_LINK_DAYS must be at most {MAX_PRESIGNED_DAYS} with STORAGE_BACKEND=s3 "
+                              f"(an S3 or B2 signed address lives 7 days at most), got {config['SHARE_LINK_DAYS']}")
     elif config["STORAGE_BACKEND"] != "local":
         raise ConfigError(f"STORAGE_BACKEND must be local or s3, got {config['STORAGE_BACKEND']!r}")
     return config

@@ -17,7 +17,7 @@ STATUS_LABELS = {"processing": "Processing", "ready": "Ready", "failed": "Failed
 STAGE_LABELS = {
     "queued": "Waiting for a worker", "stored": "Stored, waiting for a worker",
     "transferring": "Transferring to storage", "retrying": "Retrying", "probing": "Reading media details",
-    "thumbnail": "Making thumbnail", "ready": "Ready", "failed": "Failed", "exporting": "Exporting",
+    "thumbnail": "Making thumbnail", "ready": "Ready", "failed": "Failed", "exporting": "Exporting", "zipping": "Zipping",
 }
 # How far along the server-side stages are, for the progress bar after the bytes have gone up.
 STAGE_PERCENT = {"queued": 0, "stored": 2, "transferring": 5, "retrying": 5, "probing": 85, "thumbnail": 92,
@@ -78,7 +78,7 @@ def human_duration(seconds):
 
 def stage_percent(event):
     """Overall server-side progress of an operation's event, 0 to 100."""
-    if event.get("kind") in ("bulk", "export"):
+    if event.get("kind") in ("bulk", "export", "archive"):
         return int(100 * min(event.get("processed") or 0, event["total"]) / event["total"]) if event.get("total") else 0
     if event["stage"] == "transferring" and event.get("total"):
         return 5 + int(80 * min(event.get("processed") or 0, event["total"]) / event["total"])

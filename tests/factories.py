@@ -2,6 +2,7 @@
 thousands of real uploads would take minutes. Needs an app context."""
 import hashlib
 import re
+import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -53,6 +54,22 @@ def make_files(email, count, tags=(), stored=False, trashed=False, prefix="file"
             path.write_bytes(b"%PDF-1.4 test " + media.sha256.encode())
     return ids
 
+
+def stored_files(email, contents, trashed=False, kind="document"):
+    """Ready files named and filled as `contents` (name -> bytes) says, their bytes in the app's storage
+    (local disk or S3), in that order; returns their ids."""
+    ids = make_files(email, len(contents), trashed=trashed, kind=kind)
+    storage = get_storage()
+    for media_id, (name, data) in zip(ids, contents.items()):
+        media = db.session.get(MediaFile, media_id)
+        with tempfile.NamedTemporaryFile() as handle:
+            handle.write(data)
+            handle.flush()
+            storage.put_file(media.storage_key, handle.name, media.mime_type)
+        media.name, media.original_name, media.size_bytes = name, name, len(data)
+        media.refresh_search_text()
+    db.session.commit()
+    return ids
 
 
 def course_with_chapters(browser, *titles):

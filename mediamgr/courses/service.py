@@ -52,7 +52,7 @@ def editor_items(chapter_ids):
         return found
     rows = db.session.execute(
         sa.select(ChapterItem.id, ChapterItem.chapter_id, ChapterItem.title, ChapterItem.position,
-                  ChapterItem.media_id, MediaFile.kind, MediaFile.name, MediaFile.duration_seconds,
+                  ChapterItem.media_id, MediaFile.kind, MediaFile.name, MediaFile.alt_text, MediaFile.duration_seconds,
                   MediaFile.thumbnail_key.is_not(None).label("has_thumbnail"))
         .join(MediaFile, MediaFile.id == ChapterItem.media_id)
         .where(ChapterItem.chapter_id.in_(list(chapter_ids))).order_by(ChapterItem.chapter_id, ChapterItem.position))

@@ -2,7 +2,7 @@
 bulk operations whose worker died and uploads whose job was lost, delete for good the files whose
 recovery period in the trash has ended (one worker at a time), cancel (hourly) multipart
 uploads that a killed transfer left in the bucket, remove stored objects whose rows are gone, and remove
-resumable uploads left unfinished past their expiry, and fold the storage summaries' pending changes."""
+resumable uploads left unfinished past their expiry and prepared downloads past theirs, and fold the storage summaries' pending changes."""
 import logging
 from datetime import timedelta
 
@@ -18,7 +18,7 @@ from ..upload.service import recover_stalled_uploads, sweep_staging
 from ..upload.tus import expire_uploads
 
 from . import with_app_context
-from .exports import remove_expired_exports
+from .prepared import remove_expired_downloads
 from .purge import purge_expired_trash
 from .queues import UPLOAD_JOB_TIMEOUT
 
@@ -49,7 +49,7 @@ def remove_deleted_bytes():
 
 
 def run_maintenance():
-    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, remove_expired_exports, flush_pending_deletions, stats.fold,
+    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, remove_expired_downloads, flush_pending_deletions, stats.fold,
                  expire_uploads, sweep_staging, abort_abandoned_multipart_uploads):
         try:
             task()

@@ -78,6 +78,17 @@ def enqueue_export(operation):
                                     "Try again in a moment.") from error
 
 
+def enqueue_archive(operation):
+    """Queue the zip of a large selection (jobs.archives); BackgroundUnavailable when Redis cannot take it."""
+    try:
+        get_queue(BULK).enqueue("mediamgr.jobs.archives.run_archive", operation.id, job_id=operation.job_id,
+                                job_timeout=6 * 3600, result_ttl=3600, failure_ttl=7 * 86400,
+                                description=f"archive {operation.id}: {operation.title}")
+    except redis.RedisError as error:
+        raise BackgroundUnavailable("The zip could not be started: background work is unavailable right now. "
+                                    "Try again in a moment.") from error
+
+
 def enqueue_document_pages(media):
     """Queue the page images of a stored PDF that has none (uploaded before they were made, or its
     content was replaced or restored), once an hour at most for the same content; False when Redis

@@ -2,7 +2,6 @@
 the background export of a large library, and the import with its dry run."""
 import json
 import uuid
-from datetime import datetime
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
@@ -10,11 +9,11 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..htmx import is_htmx
 from ..jobs.exports import FORMATS
+from ..jobs.prepared import DownloadExpired, prepared_url
 from ..jobs.queues import BackgroundUnavailable, enqueue_export
 from ..progress.models import Operation
 from ..progress.publisher import publish_operation
 from ..scoping import get_owned_or_404
-from ..storage import get_storage
 from ..storage.base import StorageError
 from ..timeutil import utcnow
 from ..upload.request import MAX_IMPORT_BYTES
@@ -82,14 +81,15 @@ def export_start():
 def export_file(operation_id):
     """A prepared export: a fresh short-lived signed address of the stored file, until the export expires."""
     operation = get_owned_or_404(Operation, operation_id)
-    details = operation.details or {}
-    if operation.kind != "export" or not details.get("key"):
+    if operation.kind != "export":
         abort(404)
-    if datetime.fromisoformat(details["expires_at"]) < utcnow():
+    try:
+        url = prepared_url(operation, FORMATS[operation.details["format"]][0])
+    except DownloadExpired:
         abort(410, "This export has expired: export the library again for a new one.")
-    content_type, _writer = FORMATS[details["format"]]
-    return redirect(get_storage().signed_url(details["key"], details["filename"], content_type, disposition="attachment",
-                                             ttl=300))
+    if url is None:
+        abort(404)
+    return redirect(url)
 
 
 @bp.get("/media/import")

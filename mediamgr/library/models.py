@@ -12,6 +12,7 @@ STATUSES = ("processing", "ready", "failed", "deleted")
 # Listing indexes cover only the library (not the trash): every library query says deleted_at IS NULL.
 IN_LIBRARY = "deleted_at IS NULL"
 USED_IN_LIBRARY = "deleted_at IS NULL AND usage_count > 0"
+MAX_ALT_TEXT_LENGTH = 250  # a sentence or two: a longer account of an image belongs in its description
 
 media_tags = db.Table(
     "media_tags",
@@ -56,6 +57,8 @@ class MediaFile(db.Model):
     audio_codec = db.Column(db.String(32))
     category = db.Column(db.String(64), nullable=False, default="")
     description = db.Column(db.Text, nullable=False, default="")
+    # What a screen reader says instead of an image (library.service.clean_alt_text); "" until written.
+    alt_text = db.Column(db.String(MAX_ALT_TEXT_LENGTH), nullable=False, default="", server_default="")
     status = db.Column(db.String(16), nullable=False, default="processing")
     failure_reason = db.Column(db.Text)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)

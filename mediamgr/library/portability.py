@@ -30,7 +30,8 @@ from ..storage import content_key, get_storage
 from ..storage import thumbnail_key as thumbnail_key_of
 from ..text import spreadsheet_safe, visible_text
 from ..timeutil import utcnow
-from .models import KINDS, STATUSES, MediaEvent, MediaFile, MediaVersion, Tag, media_tags, search_text_of
+from .alt_text import clean_alt_text
+from .models import KINDS, MAX_ALT_TEXT_LENGTH, STATUSES, MediaEvent, MediaFile, MediaVersion, Tag, media_tags, search_text_of
 from .service import (MAX_TAG_LENGTH, MAX_TAGS_PER_FILE, TOO_MANY_TAGS, EditRefused, clean_category, clean_description,
                       normalize_tag, refresh_search_text)
 from .trash import schedule_deletion
@@ -41,14 +42,14 @@ BATCH = 1000
 MAX_ERRORS = 50
 FILE_FIELDS = ("name", "original_name", "kind", "mime_type", "size_bytes", "sha256", "storage_key", "thumbnail_key",
                "duration_seconds", "width", "height", "page_count", "video_codec", "audio_codec", "category",
-               "description", "status", "failure_reason", "created_at", "updated_at", "ready_at", "deleted_at",
+               "description", "alt_text", "status", "failure_reason", "created_at", "updated_at", "ready_at", "deleted_at",
                "unlinked_at", "usage_count")
 VERSION_FIELDS = ("number", "status", "original_name", "kind", "mime_type", "size_bytes", "sha256", "storage_key",
                   "thumbnail_key", "duration_seconds", "width", "height", "page_count", "video_codec", "audio_codec",
                   "restored_from", "failure_reason", "created_at", "current_since")
 TIMES = {"created_at", "updated_at", "ready_at", "deleted_at", "unlinked_at", "current_since"}
-CSV_COLUMNS = ("id", "name", "type", "size (bytes)", "status", "category", "tags", "description", "added", "updated",
-               "in the trash", "used in (links)", "versions", "sha256")
+CSV_COLUMNS = ("id", "name", "type", "size (bytes)", "status", "category", "tags", "description", "alt text", "added",
+               "updated", "in the trash", "used in (links)", "versions", "sha256")
 
 
 def _time(value):
@@ -131,7 +132,8 @@ def export_csv(owner, on_progress=None):
         for media, tags, versions, _history in batch:
             writer.writerow([media.id, spreadsheet_safe(media.name), media.kind, media.size_bytes, media.status,
                              spreadsheet_safe(media.category), spreadsheet_safe("; ".join(tags)),
-                             spreadsheet_safe(media.description), _time(media.created_at), _time(media.updated_at),
+                             spreadsheet_safe(media.description), spreadsheet_safe(media.alt_text),
+                             _time(media.created_at), _time(media.updated_at),
                              "yes" if media.deleted_at else "no", media.usage_count,
                              sum(1 for version in versions if version["number"]), media.sha256])
             written += 1
@@ -331,6 +333,7 @@ def _check_file(checker, record, where):
     checked["status"] = status
     checked["category"] = checker.text(record, where, "category", 64, required=False, rule=clean_category) or ""
     checked["description"] = checker.text(record, where, "description", 5000, required=False, rule=clean_description) or ""
+    checked["alt_text"] = checker.text(record, where, "alt_text", MAX_ALT_TEXT_LENGTH, required=False, rule=clean_alt_text) or ""
     for name in ("created_at", "updated_at", "ready_at", "deleted_at", "unlinked_at"):
         checked[name] = checker.moment(record, where, name)
     tags = checker.of(record, where, "tags", list, required=False) or []
@@ -552,7 +555,7 @@ def _file_row(owner_id, record, now):
     sha = record["sha256"]
     row = {name: record[name] for name in ("name", "original_name", "kind", "mime_type", "size_bytes", "sha256",
                                            "duration_seconds", "width", "height", "page_count", "video_codec",
-                                           "audio_codec", "category", "description", "status", "failure_reason",
+                                           "audio_codec", "category", "description", "alt_text", "status", "failure_reason",
                                            "ready_at", "deleted_at", "unlinked_at")}
     row.update(owner_id=owner_id, name_key=record["name"].lower(), search_text=search_text_of(record["name"], record["tags"]),
                storage_key=content_key(owner_id, sha),

@@ -17,6 +17,7 @@ from ..storage import get_storage
 from ..upload.names import what_changed
 from ..upload.service import latest_upload_operation, retry_upload
 from . import bp
+from .alt_text import set_alt_text
 from .batch import FileBatch
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaFile, MediaVersion
@@ -98,7 +99,7 @@ def _save_edit(media, form, field, change, message):
             raise EditRefused(next(iter(form.errors.values()))[0])
         changed = change(form)
     except EditRefused as refusal:
-        form[field].errors = [str(refusal)]
+        form[getattr(refusal, "field", field)].errors = [str(refusal)]
         return after_edit(media, str(refusal), 422, **{_FORM_SLOTS[type(form)]: form})
     db.session.commit()
     return after_edit(media, message(changed))
@@ -128,12 +129,13 @@ def _renamed(typed, media, changed):
 @bp.post("/media/<int:media_id>/details")
 @login_required
 def update(media_id):
-    """Save the description and category."""
+    """Save the description, the category and (an image's) alt text."""
     media = get_owned_or_404(MediaFile, media_id)
 
     def save(form):
         category = clean_category(form.category.data)
-        described = set_description(media, form.description.data, current_user)
+        described = media.kind == "image" and set_alt_text(media, form.alt_text.data, current_user)
+        described = set_description(media, form.description.data, current_user) or described
         return _applied(media, set_category(FileBatch.of(media, current_user), category)) or described
 
     return _save_edit(media, DetailsForm(), "description", save,

@@ -1,6 +1,9 @@
 """What the library's views render: the details context and the answers after an edit."""
-from urllib.parse import urlsplit
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urljoin, urlsplit
 
+import humanize
 import sqlalchemy as sa
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,8 +14,10 @@ from ..htmx import is_htmx, trigger
 from ..jobs.queues import enqueue_document_pages
 from ..scoping import sees_everyone
 from ..storage import get_storage
+from ..storage.signing import window_for
 from ..upload.names import split_extension
 from ..upload.service import can_retry, latest_upload_operation
+from .alt_text import suggested_alt_text
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaEvent, Rendition
 from .queries import category_suggestions
@@ -53,6 +58,27 @@ def media_urls(media):
     return urls
 
 
+def viewed_inline(kind):
+    """Whether a file's address opens it in the browser (video, audio, images) or downloads it: a
+    document always downloads, as a PDF's own scripts must not run on the app's origin."""
+    return kind != "document"
+
+
+def share_link(media):
+    """The "Copy link" of a ready file in the library: a signed address of its bytes that works for
+    SHARE_LINK_DAYS without signing in, and when it stops working. None for a file without one."""
+    if not media.ready_at or media.in_trash:
+        return None
+    ttl = current_app.config["SHARE_LINK_DAYS"] * 86400
+    url = get_storage().signed_url(media.storage_key, media.name, media.mime_type,
+                                   "inline" if viewed_inline(media.kind) else "attachment", ttl)
+    # A signed address is reused for a while (storage.signing.window_for): the one handed out may be
+    # that much older, so the expiry said is the earliest it can be, never later than the real one.
+    expires = datetime.fromtimestamp(time.time() - window_for(ttl) + ttl, timezone.utc).replace(tzinfo=None)
+    return {"url": urljoin(current_app.config["PUBLIC_URL"] or request.url_root, url), "expires_at": expires,
+            "lifetime": humanize.naturaldelta(timedelta(seconds=ttl)), "date": f"{expires:%-d %b %Y}"}
+
+
 def document_pages(media):
     """The stored page images of a document, in page order."""
     rows = db.session.scalars(sa.select(Rendition).where(Rendition.media_id == media.id,
@@ -66,9 +92,8 @@ def version_rows(media):
     storage, ttl = get_storage(), current_app.config["SIGNED_URL_TTL"]
     rows = []
     for version in listed_versions(media):
-        document = version.kind == "document"
         url = storage.signed_url(version.storage_key, version.original_name, version.mime_type,
-                                 "attachment" if document else "inline", ttl)
+                                 "inline" if viewed_inline(version.kind) else "attachment", ttl)
         thumb = (storage.signed_url(version.thumbnail_key, "thumbnail.webp", "image/webp", ttl=ttl)
                  if version.thumbnail_key else None)
         rows.append((version, url, thumb))
@@ -91,6 +116,8 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None):
         "details_form": details_form or DetailsForm(formdata=None, obj=media),
         "tag_form": tag_form or TagForm(formdata=None),
         "categories": category_suggestions(current_user),
+        "share": share_link(media),
+        "alt_suggestion": suggested_alt_text(media.name) if media.kind == "image" else "",
         "retryable": media.status in ("failed", "processing") and can_retry(latest_upload_operation(media)),
     }
 

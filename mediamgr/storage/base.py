@@ -3,6 +3,9 @@ from abc import ABC, abstractmethod
 from urllib.parse import quote
 
 
+CHUNK_BYTES = 1024 * 1024  # what read_chunks hands over at a time: memory stays flat whatever the size
+
+
 class StorageError(Exception):
     """A storage request failed; `transient` says whether trying again may help."""
 
@@ -25,6 +28,11 @@ class Storage(ABC):
     @abstractmethod
     def download_to(self, key, path):
         """Copy the stored object to the local file `path`."""
+
+    @abstractmethod
+    def read_chunks(self, key, chunk_size=CHUNK_BYTES):
+        """The stored object's bytes, `chunk_size` at a time (a generator: nothing is read, and no
+        error is raised, until the first chunk is asked for)."""
 
     @abstractmethod
     def delete_many(self, keys):

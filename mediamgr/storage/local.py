@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import current_app, request
 
-from .base import Storage, StorageError
+from .base import CHUNK_BYTES, Storage, StorageError
 from .signing import sign_file_token
 
 _COPY_CHUNK = 8 * 1024 * 1024
@@ -62,6 +62,15 @@ class LocalStorage(Storage):
             shutil.copyfile(self.path_for(key), path)
         except FileNotFoundError as error:
             raise StorageError(f"no stored object {key}", transient=False) from error
+
+    def read_chunks(self, key, chunk_size=CHUNK_BYTES):
+        try:
+            reader = open(self.path_for(key), "rb")
+        except FileNotFoundError as error:
+            raise StorageError(f"no stored object {key}", transient=False) from error
+        with reader:
+            while chunk := reader.read(chunk_size):
+                yield chunk
 
     def delete_many(self, keys):
         for key in keys:

@@ -1,4 +1,5 @@
 """S3-compatible storage (Backblaze B2, or moto in tests) through boto3 with multipart transfers."""
+import contextlib
 import threading
 import time
 from datetime import datetime, timezone
@@ -11,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import has_request_context
 
-from .base import Storage, StorageError, content_disposition
+from .base import CHUNK_BYTES, Storage, StorageError, content_disposition
 from .signing import window_for
 
 MiB = 1024 * 1024
@@ -109,6 +110,16 @@ class S3Storage(Storage):
     def download_to(self, key, path):
         try:
             self.client.download_file(self.bucket, key, str(path), Config=TRANSFER)
+        except (BotoCoreError, ClientError) as error:
+            raise _storage_error(error) from error
+
+    def read_chunks(self, key, chunk_size=CHUNK_BYTES):
+        """GetObject, read as it arrives (the client for where this runs: a web request's stream gives
+        up in seconds on a storage that stops answering, a worker's waits)."""
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            with contextlib.closing(body):
+                yield from body.iter_chunks(chunk_size)
         except (BotoCoreError, ClientError) as error:
             raise _storage_error(error) from error
 

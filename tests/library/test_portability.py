@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from mediamgr.auth.models import User
 from mediamgr.courses.models import ChapterItem, Course
 from mediamgr.extensions import db
-from mediamgr.jobs.exports import remove_expired_exports
+from mediamgr.jobs.prepared import remove_expired_downloads
 from mediamgr.library import portability
 from mediamgr.library.models import MediaFile, MediaVersion, PendingDeletion, Tag
 from mediamgr.progress.models import Operation
@@ -63,14 +63,15 @@ def normalised(document):
 
 @pytest.fixture
 def library(ada, worker, samples):
-    """Ada's library: uploads with tags, a category and a description, a replaced file (two versions),
+    """Ada's library: uploads with tags, a category, a description and alt text, a replaced file (two versions),
     a file in the trash, a course with two chapters linking three files."""
     for number in range(4):
         ada.upload(f"lecture {number}.png", samples.png_bytes(color=(number * 40, 10, 10)))
     worker()
     files = db.session.scalars(sa.select(MediaFile).order_by(MediaFile.id)).all()
     ada.post(f"/media/{files[0].id}/tags", {"tags": "week 1, slides"})
-    ada.post(f"/media/{files[0].id}/details", {"category": "Lectures", "description": "The first one\nwith two lines"})
+    ada.post(f"/media/{files[0].id}/details", {"category": "Lectures", "description": "The first one\nwith two lines",
+                                               "alt_text": "A graph of week 1's lecture times"})
     ada.client.post(f"/media/{files[1].id}/replace", data=samples.png_bytes(color=(1, 200, 3)), headers=ada.headers(
         htmx=False, **{"X-Filename": "lecture 1 v2.png", "Content-Type": "application/octet-stream",
                        "X-Requested-With": "XMLHttpRequest"}))
@@ -88,6 +89,7 @@ def test_round_trip_into_an_empty_account(library, ada, ben):
     assert document["format"] == "mediamgr-library" and len(document["files"]) == 4 and len(document["courses"]) == 1
     first = document["files"][0]
     assert first["tags"] == ["slides", "week 1"] and first["category"] == "Lectures" and first["history"]
+    assert first["alt_text"] == "A graph of week 1's lecture times"
     assert [v["number"] for v in document["files"][1]["versions"]] == [1, 2]
     dry = import_into(ben, document, action="check")
     assert dry.status_code == 200 and "Dry run" in dry.get_data(as_text=True)
@@ -113,10 +115,12 @@ def test_a_bad_document_is_refused_by_record_and_field(library, ada, ben):
     document["files"][0]["sha256"] = "not a hash"
     document["courses"][0]["chapters"][0]["items"][0]["file"] = 999999
     document["files"][3]["size_bytes"] = True
+    document["files"][0]["alt_text"] = "x" * 251
     answer = import_into(ben, document)
     text = answer.get_data(as_text=True)
     for problem in ("files[1].tags[1]: longer than 40 characters", "files[2].name: The name can", "files[0].sha256: must be 64",
-                    "courses[0].chapters[0].items[0].file: no file with id 999999", "files[3].size_bytes: must be a whole number"):
+                    "courses[0].chapters[0].items[0].file: no file with id 999999", "files[3].size_bytes: must be a whole number",
+                    "files[0].alt_text: Alt text can be at most 250 characters"):
         assert problem in text, problem
     assert "Nothing was imported" in text
     assert not db.session.scalars(sa.select(MediaFile).where(MediaFile.owner_id == owner("ben@example.com").id)).all()
@@ -160,7 +164,7 @@ def test_the_csv_export_is_spreadsheet_safe(ada):
         db.session.execute(sa.update(MediaFile).where(MediaFile.id == media_id).values(name=name))
     db.session.commit()
     rows = list(csv.reader(io.StringIO(exported(ada, "csv"))))
-    assert rows[0][:3] == ["id", "name", "type"] and len(rows) == 4
+    assert rows[0][:3] == ["id", "name", "type"] and len(rows) == 4 and "alt text" in rows[0]
     assert [row[1] for row in rows[1:]] == ["'=HYPERLINK(\"x\")", "'@SUM(1)", "plain.pdf"]
 
 
@@ -180,7 +184,7 @@ def test_a_large_export_runs_in_the_background_with_a_download_that_expires(ada,
     assert len(json.loads(served.get_data(as_text=True))["files"]) == 25
     # someone else's export is not found; an expired one is gone
     assert ada.client.get(f"/media/export/{operation.id + 1}/download").status_code == 404
-    assert remove_expired_exports(now=utcnow() + timedelta(days=2)) == 1
+    assert remove_expired_downloads(now=utcnow() + timedelta(days=2)) == 1
     assert ada.client.get(url).status_code == 404
 
 
