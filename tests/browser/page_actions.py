@@ -80,3 +80,8 @@ def screenshot(page, name):
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+def settled(page):
+    """htmx wires swapped-in content when it settles (20 ms later): a click before that does nothing."""
+    expect(page.locator(".htmx-added, .htmx-settling, .htmx-request")).to_have_count(0)

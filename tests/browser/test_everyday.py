@@ -3,7 +3,7 @@ from playwright.sync_api import expect
 
 from factories import make_files
 from mediamgr.extensions import db
-from page_actions import log_in
+from page_actions import log_in, settled
 
 
 def console_errors(page):
@@ -11,11 +11,6 @@ def console_errors(page):
     page.on("console", lambda message: message.type == "error" and problems.append(message.text))
     page.on("pageerror", lambda error: problems.append(str(error)))
     return problems
-
-
-def settled(page):
-    """htmx wires swapped-in content when it settles (20 ms later): a click before that does nothing."""
-    expect(page.locator(".htmx-added, .htmx-settling, .htmx-request")).to_have_count(0)
 
 
 def test_the_trash_shows_its_empty_state_after_the_last_permanent_delete(page, live_server):
