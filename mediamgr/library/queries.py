@@ -314,10 +314,13 @@ def filtered_media(user, flt):
         query = query.where(MediaFile.id.in_(scoped(earlier, MediaVersion.owner_id, user)))
     if flt.owner:
         query = scoped_to(query, MediaFile.owner_id, flt.owner)  # within what the user may see already
-    words = flt.q.lower().split()
-    indexed = _rare_indexed_word(words)
+    words = list(dict.fromkeys(flt.q.lower().split()))
+    indexed = _rare_indexed_words(words)
+    if indexed:
+        query = query.where(MediaFile.id.in_(_phrase_rowids(indexed)))
     for word in words:
-        query = query.where(_indexed_match(word) if word == indexed else _like(word))
+        if word not in indexed:
+            query = query.where(_like(word))
     return query
 
 
@@ -386,31 +389,30 @@ _media_search = sa.table("media_search", sa.column("rowid"), sa.column("media_se
 RARE_WORD_HITS = 2000  # a word this rare is found through the index; a commoner one fills a page by scanning
 
 
-def _phrase_rowids(word):
-    phrase = '"' + word.replace('"', '""') + '"'
-    return sa.select(_media_search.c.rowid).where(_media_search.c.media_search.op("MATCH")(phrase))
+def _phrase_rowids(words):
+    """Rows whose search text holds every one of `words` (each a phrase: a substring)."""
+    phrases = " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return sa.select(_media_search.c.rowid).where(_media_search.c.media_search.op("MATCH")(phrases))
 
 
-def _rare_indexed_word(words):
-    """On SQLite, the longest searched word if the trigram index finds it in few rows, else None.
+def _rare_indexed_words(words):
+    """On SQLite, the searched words of three characters or more (what a trigram index can find)
+    if the index finds them together in few rows, else none.
 
-    A rare word read through the index is instant, where a scan would read the whole library to
-    find a handful of rows; a common word is quicker by scanning (a page fills at once), where the
-    index would first collect every match of every user."""
-    candidates = sorted((word for word in words if len(word) >= 3), key=len, reverse=True)
+    Rare words read through the index are instant, where a scan would read the whole library to
+    find a handful of rows; common ones are quicker by scanning (a page fills at once), where the
+    index would first collect every match of every user. Two common words can be rare together
+    ("errata recursion"), so the index is asked about all of them at once."""
+    candidates = [word for word in words if len(word) >= 3]
     if not candidates or db.session.get_bind().dialect.name != "sqlite":
-        return None
+        return []
     hits = db.session.scalar(sa.select(func.count()).select_from(
-        _phrase_rowids(candidates[0]).limit(RARE_WORD_HITS).subquery()))
-    return candidates[0] if hits < RARE_WORD_HITS else None
-
-
-def _indexed_match(word):
-    return MediaFile.id.in_(_phrase_rowids(word))
+        _phrase_rowids(candidates).limit(RARE_WORD_HITS).subquery()))
+    return candidates if hits < RARE_WORD_HITS else []
 
 
 def _like(word):
-    """Rows whose name or tags contain `word` (PostgreSQL serves this from its pg_trgm index)."""
+    """Rows whose search text contains `word` (PostgreSQL serves this from its pg_trgm index)."""
     return MediaFile.search_text.like(f"%{_escape_like(word)}%", escape="\\")
 
 
