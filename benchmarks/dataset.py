@@ -9,6 +9,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from mediamgr.library.models import search_text_of
+
 SEED = 20240601
 MAIN_EMAIL = "instructor@bench.example"  # the instructor whose library the grid benchmark browses
 TAGS_PER_OWNER = 200
@@ -68,6 +70,18 @@ MIME_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"
               "jpg": "image/jpeg", "png": "image/png", "mp3": "audio/mpeg", "m4a": "audio/mp4"}
 # kind -> median size in bytes, spread (sigma of the log-normal)
 SIZES = {"video": (300e6, 1.0), "document": (2e6, 1.2), "image": (1.5e6, 0.9), "audio": (40e6, 0.8)}
+# Descriptions, from a generator of their own (the other columns stay as they were): most files have
+# one or two sentences; "pseudocode" and "derivation" are common words found only there, "errata"
+# uncommon, "zeppelin" rare.
+DESCRIPTION_SEED = SEED + 1
+DESCRIBED_SHARE = 0.6
+DESCRIPTIONS = [(30, "Recorded in {term} for {course}: {topic} from first principles."),
+                (20, "Covers {topic} and {topic2}, with pseudocode for every step."),
+                (15, "Worked examples on {topic}; the derivation is on the second board."),
+                (15, "Slides and notes for {topic}. See the reading list in the syllabus."),
+                (15, "Questions from office hours about {topic}, answered one by one."),
+                (4, "Errata: the third example of {topic} has a sign error, fixed in the notes."),
+                (0.2, "Guest appearance by the zeppelin club, who explain {topic} with balloons.")]
 MEDIA_COLUMNS = ("id", "owner_id", "name", "name_key", "search_text", "original_name", "kind", "mime_type",
                  "size_bytes", "sha256", "storage_key", "thumbnail_key", "duration_seconds", "width", "height",
                  "video_codec", "audio_codec", "category", "description", "status", "failure_reason",
@@ -123,6 +137,7 @@ class MediaGenerator:
     def __init__(self, plan, now=None):
         self.plan = plan
         self.rng = random.Random(SEED)
+        self.description_rng = random.Random(DESCRIPTION_SEED)
         self.now = (now or datetime.now(timezone.utc)).replace(tzinfo=None, microsecond=0)
         self._topic_weights = _zipf_weights(len(TOPICS), 0.9)
         self._tag_weights = _zipf_weights(len(TAG_POOL), 1.0)
@@ -170,13 +185,25 @@ class MediaGenerator:
             status, ready_at = "processing", None
         duration, width, height, video_codec, audio_codec = self._media_facts(kind)
         has_thumbnail = ready_at is not None and kind in ("video", "image", "document")
-        row = (media_id, owner_id, name, name.lower(), " ".join([name.lower(), *tag_names]), name, kind,
+        category = rng.choice(("", "", "", "Lectures", "Readings", "Assessments"))
+        description = self._description(created_at)
+        row = (media_id, owner_id, name, name.lower(), search_text_of(name, tag_names, category, description), name, kind,
                MIME_TYPES[extension], size, sha256, f"users/{owner_id}/media/{sha256}",
                f"users/{owner_id}/thumbs/{sha256}.webp" if has_thumbnail else None,
                duration, width, height, video_codec, audio_codec,
-               rng.choice(("", "", "", "Lectures", "Readings", "Assessments")), "", status, failure,
+               category, description, status, failure,
                created_at, ready_at or created_at, ready_at, deleted_at)
         return row, tag_names, [self.plan.tag_id(owner_id, index) for index in picks]
+
+    def _description(self, created_at):
+        rng = self.description_rng
+        if rng.random() >= DESCRIBED_SHARE:
+            return ""
+        sentences = rng.choices([text for _weight, text in DESCRIPTIONS], [weight for weight, _text in DESCRIPTIONS],
+                                k=rng.choice((1, 1, 2)))
+        words = {"topic": rng.choices(TOPICS, self._topic_weights)[0], "topic2": rng.choices(TOPICS, self._topic_weights)[0],
+                 "course": rng.choice(COURSES), "term": f"{rng.choice(('Spring', 'Fall'))} {created_at.year}"}
+        return " ".join(sentence.format(**words) for sentence in sentences)
 
     def _name(self, kind, created_at):
         rng = self.rng

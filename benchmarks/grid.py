@@ -1,7 +1,8 @@
 """Timings of the library's results fragment (GET /media/grid) for the seeded instructor, through
 the Flask test client: server time per request and SQL queries per request, for the first page,
-a deep keyset page, name searches, a tag filter, a type filter sorted by size, and the usage
-filters and sort (the seeded courses link files: see courses.py)."""
+a deep keyset page, searches of names and of descriptions, a tag and a category filter, a type
+filter sorted by size, the list view's duration and type sorts, and the usage filters and sort (the
+seeded courses link files: see courses.py)."""
 import html
 import re
 import time
@@ -28,6 +29,10 @@ MIN_REQUESTS = 15
 SCENARIO_BUDGET_SECONDS = 5.0
 # Common to rare, and one that matches nothing (the whole library is read to say so).
 SEARCH_WORDS = ("lecture", "sorting", "week 12", "dijkstra", "kubernetes")
+# Words only descriptions hold (benchmarks/dataset.py DESCRIPTIONS): common, common, uncommon, rare;
+# and one in a description joined with one in a name.
+DESCRIPTION_SEARCHES = ("pseudocode", "derivation", "errata", "zeppelin", "errata recursion")
+CATEGORY_FILTER = "Assessments"
 TAG_FILTER = "midterm"
 LOGIN_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 NEXT_PAGE = re.compile(r'hx-get="(/media/grid\?[^"]*cursor=[^"]*)"')
@@ -131,7 +136,13 @@ class GridBenchmark:
                      Scenario("deep", f"grid page {page} (keyset cursor)", {"cursor": cursor}, GRID_P95_MS)]
         scenarios += [Scenario(f"search:{word}", f"search “{word}”", {"q": word}, SEARCH_P95_MS)
                       for word in SEARCH_WORDS]
+        scenarios += [Scenario(f"description:{words}", f"search description “{words}”", {"q": words}, SEARCH_P95_MS)
+                      for words in DESCRIPTION_SEARCHES]
         scenarios.append(Scenario("tag", f"tag filter “{TAG_FILTER}”", {"tag": TAG_FILTER}, GRID_P95_MS))
+        scenarios.append(Scenario("category", f"category filter “{CATEGORY_FILTER}”", {"category": CATEGORY_FILTER},
+                                  GRID_P95_MS))
+        scenarios.append(Scenario("longest", "sort=longest (list view)", {"sort": "longest", "view": "list"}, GRID_P95_MS))
+        scenarios.append(Scenario("type_sort", "sort=type (list view)", {"sort": "type", "view": "list"}, GRID_P95_MS))
         scenarios.append(Scenario("type", "type=video&sort=largest", {"type": "video", "sort": "largest"},
                                   GRID_P95_MS))
         # Usage tracking: "Used in N" is on every card of every scenario; these filter and sort by it.

@@ -89,6 +89,7 @@ def _register_blueprints(app):
     from .courses.routes import editor_urls
     from .library import exchange as _exchange_routes  # noqa: F401
     from .library import routes as _library_routes  # noqa: F401
+    from .library.matching import match_reason
     from .library.views import card_urls, thumbnail_url
     from .operations import routes as _operation_routes  # noqa: F401
     from .progress import routes as _progress_routes  # noqa: F401
@@ -102,6 +103,7 @@ def _register_blueprints(app):
     jobs_dashboard.init_app(app)
     app.add_template_global(thumbnail_url)
     app.add_template_global(card_urls)
+    app.add_template_global(match_reason)
     app.add_template_global(editor_urls)
     app.add_template_global(upload_limit_text)
     from .cli import register_commands

@@ -13,7 +13,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..htmx import is_htmx, page_or_fragment, trigger
 from ..library.models import MediaFile
-from ..library.queries import SORTS, TYPE_LABELS, LibraryFilter, library_page
+from ..library.queries import ADDED_PRESETS, SORTS, TYPE_LABELS, LibraryFilter, category_suggestions, library_page
 from ..library.views import after_edit, media_urls
 from ..parsing import ids_or_400, parse_id
 from ..scoping import first_or_404, owned_by
@@ -307,15 +307,16 @@ def _picker_context(chapter_id):
     owner = db.session.get(User, chapter.course.owner_id)
     linked = set(db.session.scalars(sa.select(ChapterItem.media_id).where(ChapterItem.chapter_id == chapter.id)))
     return {"chapter": chapter, "flt": flt, "page": library_page(owner, flt, page_size=PICKER_PAGE_SIZE),
-            "linked": linked}
+            "linked": linked, "owner": owner}
 
 
 @bp.get("/chapters/<int:chapter_id>/picker")
 @login_required
 def picker(chapter_id):
     """The "Browse from Library" dialog of a chapter."""
-    return render_template("courses/_picker.html", sorts=SORTS, type_labels=TYPE_LABELS,
-                           **_picker_context(chapter_id))
+    context = _picker_context(chapter_id)
+    return render_template("courses/_picker.html", sorts=SORTS, type_labels=TYPE_LABELS, added_presets=ADDED_PRESETS,
+                           categories=category_suggestions(context["owner"]), **context)
 
 
 @bp.get("/chapters/<int:chapter_id>/picker/results")

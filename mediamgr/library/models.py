@@ -13,6 +13,7 @@ STATUSES = ("processing", "ready", "failed", "deleted")
 IN_LIBRARY = "deleted_at IS NULL"
 USED_IN_LIBRARY = "deleted_at IS NULL AND usage_count > 0"
 MAX_ALT_TEXT_LENGTH = 250  # a sentence or two: a longer account of an image belongs in its description
+DURATION_KEY_SQL = "coalesce(duration_seconds, 0)"  # what the duration sort orders by (queries.SORTS)
 
 media_tags = db.Table(
     "media_tags",
@@ -22,10 +23,11 @@ media_tags = db.Table(
 )
 
 
-def search_text_of(name, tag_names):
-    """What search matches a file by: its name and its tags, lower-cased (the one definition, for
-    one file here and for a batch in library.service.refresh_search_text)."""
-    return " ".join([name.lower(), *tag_names])
+def search_text_of(name, tag_names, category="", description=""):
+    """What search matches a file by: its name, tags, category and description, lower-cased and on one
+    line (the one definition, for one file here, for a batch in library.service.refresh_search_text
+    and for an import). Search words never hold a space, so a word cannot match across two parts."""
+    return " ".join([name.lower(), *tag_names, *(" ".join(part.lower().split()) for part in (category, description) if part)])
 
 
 def _library_index(name, *columns):
@@ -39,7 +41,7 @@ class MediaFile(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     owner_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     name = db.Column(db.String(255), nullable=False)
-    # Lower-cased name for sorting; search_text is the lower-cased name and tags for search.
+    # Lower-cased name for sorting; search_text is what search matches (search_text_of).
     name_key = db.Column(db.String(255), nullable=False)
     search_text = db.Column(db.Text, nullable=False, default="")
     original_name = db.Column(db.String(255), nullable=False)
@@ -93,8 +95,13 @@ class MediaFile(db.Model):
         # "Used" files only (few of the library): the Used filter reads them newest first.
         db.Index("ix_media_owner_used_created", "owner_id", "created_at", "id",
                  sqlite_where=db.text(USED_IN_LIBRARY), postgresql_where=db.text(USED_IN_LIBRARY)),
-        # Search scans (owner, newest first) reading the search text from the index itself.
-        _library_index("ix_media_owner_search", "owner_id", "created_at", "id", "search_text"),
+        # Search scans (owner, newest first) reading the search text from the index itself; SQLite
+        # only: a PostgreSQL btree entry holds at most 2,704 bytes, less than a long description.
+        _library_index("ix_media_owner_search", "owner_id", "created_at", "id", "search_text").ddl_if(dialect="sqlite"),
+        _library_index("ix_media_owner_category", "owner_id", "category", "created_at", "id"),
+        # The list view's column sorts (keyset pages on (key, id)); a missing duration sorts as 0.
+        _library_index("ix_media_owner_kind_id", "owner_id", "kind", "id"),
+        _library_index("ix_media_owner_duration", "owner_id", db.text(DURATION_KEY_SQL), "id"),
         # Only trashed rows: an index over every row's deleted_at made SQLite's planner, once
         # ANALYZE had run, take "deleted_at IS NULL" for a rare value and sort the whole library.
         db.Index("ix_media_owner_trash", "owner_id", "deleted_at", "id",
@@ -125,7 +132,7 @@ class MediaFile(db.Model):
 
     def refresh_search_text(self):
         self.name_key = self.name.lower()
-        self.search_text = search_text_of(self.name, self.tag_names)
+        self.search_text = search_text_of(self.name, self.tag_names, self.category or "", self.description or "")
 
 
 class Tag(db.Model):

@@ -557,7 +557,8 @@ def _file_row(owner_id, record, now):
                                            "duration_seconds", "width", "height", "page_count", "video_codec",
                                            "audio_codec", "category", "description", "alt_text", "status", "failure_reason",
                                            "ready_at", "deleted_at", "unlinked_at")}
-    row.update(owner_id=owner_id, name_key=record["name"].lower(), search_text=search_text_of(record["name"], record["tags"]),
+    row.update(owner_id=owner_id, name_key=record["name"].lower(),
+               search_text=search_text_of(record["name"], record["tags"], record["category"], record["description"]),
                storage_key=content_key(owner_id, sha),
                thumbnail_key=record["thumbnail_key"] and thumbnail_key_of(owner_id, sha),
                created_at=record["created_at"] or now, updated_at=record["updated_at"] or now, usage_count=0)

@@ -3,32 +3,72 @@ import base64
 import binascii
 import json
 import unicodedata
+import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import func, tuple_
 
+from ..auth.models import User
 from ..courses.models import Chapter, ChapterItem, Course
 from ..extensions import db
 from ..parsing import is_row_id, is_stored_integer, parse_count, parse_id, parse_size
-from ..scoping import owned, scoped, scoped_to
+from ..scoping import owned, scoped, scoped_to, sees_everyone
 from ..timeutil import utcnow
 from .models import KINDS, MediaFile, MediaVersion, Tag, media_tags
-from .service import normalize_tag
+from .service import MAX_CATEGORY_LENGTH, normalize_tag
 
 PAGE_SIZE = 48
 COUNT_LIMIT = 1000  # beyond this the page says "1,000+ files": exact counts of big searches cost a full scan
 MAX_QUERY_LENGTH = 200
-# sort name -> (column, descending, label)
+# The duration sort's key: files without a duration (images, documents) sort as 0 seconds, so the
+# key is never NULL (a keyset comparison with NULL matches nothing); indexed as models.DURATION_KEY_SQL.
+DURATION_KEY = func.coalesce(MediaFile.duration_seconds, sa.literal_column("0"))
+
+
+class Sort(NamedTuple):
+    column: object
+    descending: bool
+    label: str
+    value: object = None  # the sort key of a loaded file, when `column` is not one of its attributes
+
+    def key_of(self, media):
+        return self.value(media) if self.value else getattr(media, self.column.key)
+
+
+def _duration_key(media):
+    return media.duration_seconds or 0
+
+
 SORTS = {
-    "newest": (MediaFile.created_at, True, "Newest first"),
-    "oldest": (MediaFile.created_at, False, "Oldest first"),
-    "name": (MediaFile.name_key, False, "Name (A–Z)"),
-    "largest": (MediaFile.size_bytes, True, "Largest first"),
-    "smallest": (MediaFile.size_bytes, False, "Smallest first"),
-    "most_used": (MediaFile.usage_count, True, "Most used"),
+    "newest": Sort(MediaFile.created_at, True, "Newest first"),
+    "oldest": Sort(MediaFile.created_at, False, "Oldest first"),
+    "name": Sort(MediaFile.name_key, False, "Name (A–Z)"),
+    "name_desc": Sort(MediaFile.name_key, True, "Name (Z–A)"),
+    "type": Sort(MediaFile.kind, False, "Type (A–Z)"),
+    "type_desc": Sort(MediaFile.kind, True, "Type (Z–A)"),
+    "largest": Sort(MediaFile.size_bytes, True, "Largest first"),
+    "smallest": Sort(MediaFile.size_bytes, False, "Smallest first"),
+    "longest": Sort(DURATION_KEY, True, "Longest first", _duration_key),
+    "shortest": Sort(DURATION_KEY, False, "Shortest first", _duration_key),
+    "most_used": Sort(MediaFile.usage_count, True, "Most used"),
+    "least_used": Sort(MediaFile.usage_count, False, "Least used"),
 }
+# The list view's sortable columns: (key, label, the sort a first click asks for, the reverse).
+LIST_COLUMNS = (("name", "Name", "name", "name_desc"), ("type", "Type", "type", "type_desc"),
+                ("size", "Size", "largest", "smallest"), ("duration", "Duration", "longest", "shortest"),
+                ("added", "Added", "newest", "oldest"), ("used", "Used in", "most_used", "least_used"))
+
+
+class ListColumn(NamedTuple):
+    key: str
+    label: str
+    sort: str  # what a click asks for: the column's first sort, or its reverse when that is the sort now
+    direction: str | None  # "ascending" or "descending" when the list is sorted by this column
+
+
 TYPE_LABELS = {"": "All", "video": "Video", "image": "Image", "audio": "Audio", "document": "Document"}
 USAGE_LABELS = {"": "All", "used": "Used in a course", "unused": "Unused", "never": "Never used",
                 "previously": "Previously used"}
@@ -36,6 +76,10 @@ USAGE_LABELS = {"": "All", "used": "Used in a course", "unused": "Unused", "neve
 SIZE_RANGES = {"": "Any size", "-1MB": "Under 1 MB", "1MB-10MB": "1–10 MB", "10MB-100MB": "10–100 MB",
                "100MB-1GB": "100 MB–1 GB", "1GB-": "Over 1 GB"}
 MAX_IDLE_DAYS = 36500
+# The Added filter's presets (a range is "2026-11-23..2026-11-29"; the form's "range" choice takes
+# its two dates from added_from and added_to).
+ADDED_PRESETS = {"": "Any time", "week": "This week", "month": "This month"}
+ADDED_LABELS = {"week": "Added this week", "month": "Added this month"}
 
 
 def parse_size_range(raw):
@@ -72,6 +116,34 @@ def parse_date_range(raw):
     return tuple(days)
 
 
+def added_days(raw, today=None):
+    """(first day, last day) of an Added value, either None: "week" is since this Monday, "month"
+    since the 1st; otherwise a range (parse_date_range); None when it is neither."""
+    today = today or utcnow().date()
+    if raw == "week":
+        return today - timedelta(days=today.weekday()), None
+    if raw == "month":
+        return today.replace(day=1), None
+    return parse_date_range(raw)
+
+
+def _added_of(args):
+    """The Added value of a request: a preset or a range as given (links), else the range of the
+    form's two date fields (in either order), else none."""
+    raw = args.get("added", "")[:40].strip()
+    if raw in ADDED_LABELS or parse_date_range(raw):
+        return raw
+    days = []
+    for field in ("added_from", "added_to"):
+        try:
+            days.append(date.fromisoformat(args.get(field, "").strip()[:10]))
+        except ValueError:
+            days.append(None)
+    if None not in days:
+        days.sort()
+    return "..".join(day.isoformat() if day else "" for day in days) if days != [None, None] else ""
+
+
 @dataclass(frozen=True)
 class LibraryFilter:
     """What the user asked to see; every field comes from the URL and bad values fall back to defaults."""
@@ -82,7 +154,8 @@ class LibraryFilter:
     course: int = 0
     usage: str = ""
     size: str = ""  # a size range, "1MB-10MB" (parse_size_range)
-    added: str = ""  # days added, "2026-11-23..2026-11-29" (parse_date_range)
+    category: str = ""
+    added: str = ""  # "week", "month" or days added, "2026-11-23..2026-11-29" (added_days)
     idle: int = 0  # unused for more than this many days
     versions: str = ""  # "1": only files with earlier versions
     owner: int = 0  # one owner's files (what an admin sees of one user)
@@ -97,7 +170,6 @@ class LibraryFilter:
         view = args.get("view", "grid")
         usage = args.get("usage", "")
         size = args.get("size", "")[:40]
-        added = args.get("added", "")[:40]
         idle = parse_count(args.get("idle", ""), MAX_IDLE_DAYS) or 0
         return cls(q=clean_query(args.get("q", "")),
                    type=kind if kind in KINDS else "",
@@ -105,7 +177,8 @@ class LibraryFilter:
                    course=parse_id(args.get("course", "")) or 0,
                    usage=usage if usage in USAGE_LABELS else "",
                    size=size.strip() if parse_size_range(size) else "",
-                   added=added.strip() if parse_date_range(added) else "",
+                   category=clean_query(args.get("category", "")[:200])[:MAX_CATEGORY_LENGTH].strip(),
+                   added=_added_of(args),
                    idle=idle,
                    versions="1" if args.get("versions") == "1" else "",
                    owner=parse_id(args.get("owner", "")) or 0,
@@ -122,6 +195,15 @@ class LibraryFilter:
         """The arguments that decide which files match: every field but how they are shown (sort,
         view, page). "Select all matching" carries exactly these, so a field added here is carried too."""
         return self.args(sort="newest", view="grid", cursor="")
+
+    @property
+    def list_columns(self):
+        columns = []
+        for key, label, first, reverse in LIST_COLUMNS:
+            active = self.sort in (first, reverse)
+            direction = ("descending" if SORTS[self.sort].descending else "ascending") if active else None
+            columns.append(ListColumn(key, label, reverse if self.sort == first else first, direction))
+        return columns
 
     @property
     def is_filtered(self):
@@ -141,8 +223,15 @@ class LibraryFilter:
         return SIZE_RANGES.get(self.size) or self.size.replace("-", "–")
 
     @property
+    def added_range(self):
+        """(first day, last day) of a range (either None); None for a preset or no Added filter."""
+        return parse_date_range(self.added)
+
+    @property
     def added_label(self):
-        first, last = parse_date_range(self.added) or (None, None)
+        if self.added in ADDED_LABELS:
+            return ADDED_LABELS[self.added]
+        first, last = self.added_range or (None, None)
         if first and last:
             return f"Added {first:%-d %b %Y} – {last:%-d %b %Y}"
         return f"Added since {first:%-d %b %Y}" if first else f"Added until {last:%-d %b %Y}"
@@ -172,17 +261,23 @@ def _not_ours(_constant):
     raise ValueError("not a cursor of ours")
 
 
+MAX_CURSOR_NUMBER = 1e15
+
+
 def _decode_cursor(cursor, column):
     """(value, id) from a cursor, or None when it is not one of ours (then the first page is shown):
-    the id a row id, the value of the sort column's type and range (no floats, Infinity or NaN)."""
+    the id a row id, the value of the sort column's type and range (a float only for a float key,
+    never Infinity or NaN)."""
     try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)),
-                             parse_float=_not_ours, parse_constant=_not_ours)
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), parse_constant=_not_ours)
         value, media_id = decoded
     except (ValueError, TypeError, binascii.Error, RecursionError):
         return None
     if not is_row_id(media_id):
         return None
+    if isinstance(column.type, db.Float):
+        number = type(value) in (int, float) and math.isfinite(value) and abs(value) <= MAX_CURSOR_NUMBER
+        return (value, media_id) if number else None
     if isinstance(column.type, (db.Integer, db.BigInteger)):
         return (value, media_id) if is_stored_integer(value) else None
     if not isinstance(value, str) or len(value) > 300:
@@ -211,21 +306,26 @@ def filtered_media(user, flt):
             query = query.where(MediaFile.size_bytes >= at_least)
         if under is not None:
             query = query.where(MediaFile.size_bytes < under)
+    if flt.category:
+        query = query.where(MediaFile.category == flt.category)
     if flt.added:
-        first, last = parse_date_range(flt.added)
+        first, last = added_days(flt.added)
         if first:
             query = query.where(MediaFile.created_at >= datetime.combine(first, datetime.min.time()))
-        if last:
+        if last and last < date.max:
             query = query.where(MediaFile.created_at < datetime.combine(last + timedelta(days=1), datetime.min.time()))
     if flt.versions:
         earlier = sa.select(MediaVersion.media_id).where(MediaVersion.number > 1)
         query = query.where(MediaFile.id.in_(scoped(earlier, MediaVersion.owner_id, user)))
     if flt.owner:
         query = scoped_to(query, MediaFile.owner_id, flt.owner)  # within what the user may see already
-    words = flt.q.lower().split()
-    indexed = _rare_indexed_word(words)
+    words = list(dict.fromkeys(flt.q.lower().split()))
+    indexed = _rare_indexed_words(words)
+    if indexed:
+        query = query.where(MediaFile.id.in_(_phrase_rowids(indexed)))
     for word in words:
-        query = query.where(_indexed_match(word) if word == indexed else _like(word))
+        if word not in indexed:
+            query = query.where(_like(word))
     return query
 
 
@@ -268,6 +368,18 @@ def _course_file_count(user, course_id):
                COUNT_LIMIT + 1)
 
 
+MAX_OWNER_CHOICES = 500
+
+
+def owner_choices(user):
+    """(id, name) of every user, by name, for an admin's Owner filter; nothing for anyone else (an
+    instructor's library is their own)."""
+    if not sees_everyone(user):
+        return []
+    query = sa.select(User.id, User.display_name).order_by(User.display_name, User.id).limit(MAX_OWNER_CHOICES)
+    return db.session.execute(query).all()
+
+
 def course_choices(user):
     """(id, title, number of files it uses) for the Course filter, titles in order; one query."""
     files = sa.func.count(sa.distinct(ChapterItem.media_id))
@@ -282,31 +394,30 @@ _media_search = sa.table("media_search", sa.column("rowid"), sa.column("media_se
 RARE_WORD_HITS = 2000  # a word this rare is found through the index; a commoner one fills a page by scanning
 
 
-def _phrase_rowids(word):
-    phrase = '"' + word.replace('"', '""') + '"'
-    return sa.select(_media_search.c.rowid).where(_media_search.c.media_search.op("MATCH")(phrase))
+def _phrase_rowids(words):
+    """Rows whose search text holds every one of `words` (each a phrase: a substring)."""
+    phrases = " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return sa.select(_media_search.c.rowid).where(_media_search.c.media_search.op("MATCH")(phrases))
 
 
-def _rare_indexed_word(words):
-    """On SQLite, the longest searched word if the trigram index finds it in few rows, else None.
+def _rare_indexed_words(words):
+    """On SQLite, the searched words of three characters or more (what a trigram index can find)
+    if the index finds them together in few rows, else none.
 
-    A rare word read through the index is instant, where a scan would read the whole library to
-    find a handful of rows; a common word is quicker by scanning (a page fills at once), where the
-    index would first collect every match of every user."""
-    candidates = sorted((word for word in words if len(word) >= 3), key=len, reverse=True)
+    Rare words read through the index are instant, where a scan would read the whole library to
+    find a handful of rows; common ones are quicker by scanning (a page fills at once), where the
+    index would first collect every match of every user. Two common words can be rare together
+    ("errata recursion"), so the index is asked about all of them at once."""
+    candidates = [word for word in words if len(word) >= 3]
     if not candidates or db.session.get_bind().dialect.name != "sqlite":
-        return None
+        return []
     hits = db.session.scalar(sa.select(func.count()).select_from(
-        _phrase_rowids(candidates[0]).limit(RARE_WORD_HITS).subquery()))
-    return candidates[0] if hits < RARE_WORD_HITS else None
-
-
-def _indexed_match(word):
-    return MediaFile.id.in_(_phrase_rowids(word))
+        _phrase_rowids(candidates).limit(RARE_WORD_HITS).subquery()))
+    return candidates if hits < RARE_WORD_HITS else []
 
 
 def _like(word):
-    """Rows whose name or tags contain `word` (PostgreSQL serves this from its pg_trgm index)."""
+    """Rows whose search text contains `word` (PostgreSQL serves this from its pg_trgm index)."""
     return MediaFile.search_text.like(f"%{_escape_like(word)}%", escape="\\")
 
 
@@ -320,12 +431,13 @@ def capped_count(query):
     return db.session.scalar(db.select(func.count()).select_from(limited))
 
 
-def paginate(query, column, descending, cursor, page_size=PAGE_SIZE, deferred=False):
+def paginate(query, sort, cursor, page_size=PAGE_SIZE, deferred=False):
     """Keyset pagination on (column, id): a deep page costs what the first one does.
 
     `deferred` picks the page's ids first and reads whole rows for those ids only: when the filter
     has to sort every match (a tag's files), the ids and sort keys come from a covering index
     (migration 0004 on PostgreSQL) instead of one table-row read per match."""
+    column, descending = sort.column, sort.descending
     position = _decode_cursor(cursor, column) if cursor else None
     if position:
         key = tuple_(column, MediaFile.id)
@@ -336,14 +448,13 @@ def paginate(query, column, descending, cursor, page_size=PAGE_SIZE, deferred=Fa
         query = db.select(MediaFile).where(MediaFile.id.in_(page_ids))
     rows = list(db.session.scalars(query.order_by(*order).limit(page_size + 1)))
     items = rows[:page_size]
-    next_cursor = _encode_cursor(getattr(items[-1], column.key), items[-1].id) if len(rows) > page_size else None
+    next_cursor = _encode_cursor(sort.key_of(items[-1]), items[-1].id) if len(rows) > page_size else None
     return items, next_cursor
 
 
 def library_page(user, flt, page_size=None):
     """One page of the library (PAGE_SIZE files unless told); the total is counted only for the first page."""
     page_size = page_size or PAGE_SIZE
-    column, descending, _label = SORTS[flt.sort]
     query = filtered_media(user, flt)
     if flt.cursor:
         total = None
@@ -351,9 +462,12 @@ def library_page(user, flt, page_size=None):
         total = _course_file_count(user, flt.course)
     else:
         total = capped_count(query)
-    items, next_cursor = paginate(query, column, descending, flt.cursor, page_size,
+    items, next_cursor = paginate(query, SORTS[flt.sort], flt.cursor, page_size,
                                   deferred=bool(flt.tag or flt.course))
     return Page(items=items, next_cursor=next_cursor, total=total)
+
+
+TRASH_ORDER = Sort(MediaFile.deleted_at, True, "Recently trashed first")
 
 
 def trash_page(user, cursor="", page_size=PAGE_SIZE, counted=None):
@@ -361,7 +475,7 @@ def trash_page(user, cursor="", page_size=PAGE_SIZE, counted=None):
     page opened at a cursor, from a shared link)."""
     query = owned(MediaFile, user).where(MediaFile.deleted_at.is_not(None))
     total = capped_count(query) if (counted if counted is not None else not cursor) else None
-    items, next_cursor = paginate(query, MediaFile.deleted_at, True, cursor, page_size)
+    items, next_cursor = paginate(query, TRASH_ORDER, cursor, page_size)
     return Page(items=items, next_cursor=next_cursor, total=total)
 
 
@@ -372,6 +486,9 @@ def tag_suggestions(user, prefix, limit=10):
     return list(db.session.scalars(query))
 
 
-def category_suggestions(user, limit=20):
-    query = owned(MediaFile, user).with_only_columns(MediaFile.category).distinct()
-    return sorted(name for name in db.session.scalars(query.where(MediaFile.category != "").limit(limit)))
+def category_suggestions(user, limit=200):
+    """The categories of the user's library (an admin's: everyone's), in order: the details form's
+    suggestions and the Category filter's choices."""
+    query = (owned(MediaFile, user).with_only_columns(MediaFile.category).distinct()
+             .where(MediaFile.deleted_at.is_(None), MediaFile.category != "").order_by(MediaFile.category))
+    return list(db.session.scalars(query.limit(limit)))

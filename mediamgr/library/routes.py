@@ -21,8 +21,8 @@ from .alt_text import set_alt_text
 from .batch import FileBatch
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaFile, MediaVersion
-from .queries import (SIZE_RANGES, SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, course_choices, library_page,
-                      tag_suggestions, trash_page)
+from .queries import (ADDED_PRESETS, SIZE_RANGES, SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, category_suggestions,
+                      course_choices, library_page, owner_choices, tag_suggestions, trash_page)
 from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
                       set_category, set_description)
 from .trash import days_left, delete_files, restore_files, retention_days, trash_files
@@ -51,7 +51,8 @@ def index():
     flt = LibraryFilter.from_args(request.args)
     return render_template("library/index.html", flt=flt, page=library_page(current_user, flt), sorts=SORTS,
                            type_labels=TYPE_LABELS, usage_labels=USAGE_LABELS, size_ranges=SIZE_RANGES,
-                           courses=course_choices(current_user),
+                           added_presets=ADDED_PRESETS, courses=course_choices(current_user),
+                           categories=category_suggestions(current_user), owners=owner_choices(current_user),
                            storage=storage_use(current_user))
 
 

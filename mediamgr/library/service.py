@@ -89,6 +89,7 @@ def set_description(media, raw, actor):
     if media.description == description:
         return False
     media.description = description
+    media.refresh_search_text()
     record_event(media, "updated", "Changed the description", actor, {"description": description})
     return True
 
@@ -102,6 +103,7 @@ def set_category(batch, category):
     if changed:
         db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(changed))
                            .values(category=category, updated_at=batch.now).execution_options(synchronize_session=False))
+        refresh_search_text(changed, batch.now)
         description = f"Set category to “{category}”" if category else "Cleared the category"
         record_events(changed, "updated", description, details={"category": category}, **batch.history())
     batch.expire_loaded()
@@ -162,17 +164,20 @@ def remove_tags(batch, names):
 
 
 def refresh_search_text(media_ids, now):
-    """Recompute the files' search text from their names and tags (search_text_of), in one UPDATE (a
-    CASE on the id: SQLite has no UPDATE ... FROM (VALUES ...) with column names)."""
+    """Recompute the files' search text from their names, tags, categories and descriptions
+    (search_text_of), in one UPDATE (a CASE on the id: SQLite has no UPDATE ... FROM (VALUES ...) with
+    column names)."""
     if not media_ids:
         return
     names = {media_id: [] for media_id in media_ids}
-    files = dict(db.session.execute(sa.select(MediaFile.id, MediaFile.name).where(MediaFile.id.in_(media_ids))).all())
+    files = {media_id: rest for media_id, *rest in db.session.execute(
+        sa.select(MediaFile.id, MediaFile.name, MediaFile.category, MediaFile.description).where(MediaFile.id.in_(media_ids)))}
     for media_id, tag_name in db.session.execute(
             sa.select(media_tags.c.media_id, Tag.name).join(Tag, Tag.id == media_tags.c.tag_id)
             .where(media_tags.c.media_id.in_(media_ids)).order_by(Tag.name)):
         names[media_id].append(tag_name)
-    texts = {media_id: search_text_of(name, names[media_id]) for media_id, name in files.items()}
+    texts = {media_id: search_text_of(name, names[media_id], category, description)
+             for media_id, (name, category, description) in files.items()}
     if texts:
         db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(list(texts)))
                            .values(search_text=sa.case(texts, value=MediaFile.id), updated_at=now)

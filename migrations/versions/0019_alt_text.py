@@ -1,13 +1,13 @@
 """Alt text of images: what a screen reader says instead of the picture ("" until someone writes it).
 
 Revision ID: 0019_alt_text
-Revises: 0016_cleanup_runs
+Revises: 0017_search_descriptions
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_alt_text"
-down_revision = "0016_cleanup_runs"
+down_revision = "0017_search_descriptions"
 branch_labels = None
 depends_on = None
 

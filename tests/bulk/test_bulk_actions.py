@@ -80,6 +80,7 @@ def test_remove_tags_and_set_category(ada, worker, files):
     assert all(tag_names(media_id) == ["keep"] for media_id in ids)
     assert "draft" not in db.session.get(MediaFile, ids[0]).search_text
     assert [db.session.get(MediaFile, media_id).category for media_id in ids] == ["Lecture notes"] * 2 + [""] * 2
+    assert [("lecture notes" in db.session.get(MediaFile, media_id).search_text) for media_id in ids] == [True] * 2 + [False] * 2
     assert events(ids[0], "updated")[0].description == "Set category to “Lecture notes”"
 
 

@@ -105,6 +105,7 @@ def test_round_trip_into_an_empty_account(library, ada, ben):
     again = exported(ben)
     assert normalised(again) == normalised(document)
     assert ben.get("/media?q=slides").get_data(as_text=True).count("data-media-id") == 1  # searchable by its tags
+    assert ben.get("/media?q=two+lines").get_data(as_text=True).count("data-media-id") == 1  # and its description
 
 
 @pytest.mark.both_databases
