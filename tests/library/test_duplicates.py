@@ -39,8 +39,8 @@ def test_a_second_upload_of_the_same_content_is_marked_a_duplicate(ada, worker, 
     second = newest()
     assert (second.status, second.duplicate_of_id, second.storage_key) == ("ready", first.id, first.storage_key)
     page = ada.get(f"/media/{second.id}").get_data(as_text=True)
-    assert "Already in your library as" in page and "Logo.png" in page
-    assert ">Use existing<" in page and ">Keep both<" in page
+    assert 'class="duplicate-note"' in page and "Logo.png" in page
+    assert f"/media/{second.id}/duplicate/use-existing" in page and f"/media/{second.id}/duplicate/keep" in page
 
 
 def test_keep_both_keeps_the_new_entry(ada, worker, samples):
@@ -53,7 +53,7 @@ def test_keep_both_keeps_the_new_entry(ada, worker, samples):
     assert answer.status_code == 200
     second = newest()
     assert second.duplicate_of_id is None and second.deleted_at is None
-    assert "Already in your library" not in ada.get(f"/media/{second.id}").get_data(as_text=True)
+    assert 'class="duplicate-note"' not in ada.get(f"/media/{second.id}").get_data(as_text=True)
 
 
 def test_use_existing_trashes_the_new_entry_and_moves_its_links_and_tags(ada, worker, samples):
