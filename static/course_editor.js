@@ -9,6 +9,7 @@ const swapTargetId = (event) => (event.detail && event.detail.target && event.de
 const openDialog = () => document.querySelector("#dialog-root > dialog");
 
 // ---- actions menus ---------------------------------------------------------------------------
+let shortcutTarget = null;  // the menu item a keyboard shortcut is clicking
 function menuItems(menu) { return Array.from(menu.querySelectorAll('[role="menuitem"]')); }
 function menuOf(button) { return document.getElementById(button.getAttribute("aria-controls")); }
 
@@ -46,6 +47,7 @@ document.addEventListener("click", (event) => {
     return;
   }
   const item = event.target.closest && event.target.closest('.row-menu [role="menuitem"]');
+  if (item && item === shortcutTarget) return;  // Alt+Up/Down: focus stays in the title
   if (item) {
     // The action goes on (a form's submit, a dialog's request); focus goes back to the menu's
     // button, which the chapter list's swap gives back to the same row's button.
@@ -104,7 +106,12 @@ document.addEventListener("keydown", (event) => {
   const item = event.target.closest && event.target.closest(".chapter-item");
   if (item && event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
     const button = item.querySelector(`button[name="direction"][value="${event.key === "ArrowUp" ? "up" : "down"}"]`);
-    if (button) { event.preventDefault(); button.click(); }
+    if (button) {
+      event.preventDefault();
+      shortcutTarget = button;
+      button.click();
+      shortcutTarget = null;
+    }
   }
 }, true);
 

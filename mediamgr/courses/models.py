@@ -96,5 +96,7 @@ class CourseUndo(db.Model):
     snapshot = db.Column(db.JSON, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
+    # Never an id used before (SQLite would reuse a deleted row's): a toast's Undo left on the page
+    # must not undo a later edit that got its snapshot's id.
     __table_args__ = (db.CheckConstraint("kind in ('remove', 'move', 'chapter', 'course')", name="kind"),
-                      db.Index("ix_course_undos_created", "created_at"))
+                      db.Index("ix_course_undos_created", "created_at"), {"sqlite_autoincrement": True})

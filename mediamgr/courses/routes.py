@@ -59,7 +59,7 @@ def create():
 @bp.get("/courses/<int:course_id>/edit")
 @login_required
 def edit(course_id):
-    context = _editor_context(course_id)
+    context = editor_context(course_id)
     # The chapter list rendered on its own first, then placed in the page as one piece: Jinja
     # passes every piece of output up through each enclosing template, and a big course makes
     # about 200,000 pieces.
@@ -75,7 +75,7 @@ def editor_urls():
             url_for("library.thumbnail", media_id=0).removesuffix("0/thumbnail"))
 
 
-def _editor_context(course_id):
+def editor_context(course_id):
     course = course_for_editor_or_404(course_id)
     return {"course": course, "items": editor_items([chapter.id for chapter in course.chapters])}
 
@@ -87,7 +87,7 @@ def chapters_answer(course, message=None, status=200, chapter_ids=None):
         if chapter_ids and status < 400:
             return _chapters_update(course.id, chapter_ids)
         db.session.expire_all()
-        return make_response(render_template("courses/_chapters.html", **_editor_context(course.id), message=message),
+        return make_response(render_template("courses/_chapters.html", **editor_context(course.id), message=message),
                              status)
     if message:
         flash(message, "error" if status >= 400 else "success")
@@ -133,7 +133,7 @@ def apply_edit(course, change, attempts=5, chapter_ids=None, then=None):
 @login_required
 def chapters(course_id):
     """The chapter list alone: the editor refetches it when an upload into a chapter is linked."""
-    return render_template("courses/_chapters.html", **_editor_context(course_id))
+    return render_template("courses/_chapters.html", **editor_context(course_id))
 
 
 @bp.post("/courses/<int:course_id>/delete")

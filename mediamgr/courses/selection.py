@@ -12,7 +12,7 @@ from ..parsing import id_or_400, ids_or_400
 from ..scoping import scoped_to
 from . import bp
 from .models import Chapter, Course
-from .routes import apply_edit, ask_before_linking_again, with_undo
+from .routes import apply_edit, ask_before_linking_again, editor_context, with_undo
 from .service import (MAX_ITEMS_AT_ONCE, CourseEditRefused, copy_items_to, get_chapter_or_404, get_course_or_404,
                       link_media, move_items_to, remove_items)
 from .undo import get_undo_or_404, undo_course_edit
@@ -55,6 +55,8 @@ def remove_selected(course_id):
                       then=lambda answer, done: with_undo(answer, done[1], f"Removed {_count(len(done[0]))}."))
 
 
+# "items-done" comes before "close-dialog": htmx sends the events to the dialog's form in this order,
+# and once the dialog is gone they would not reach the page.
 @bp.post("/courses/<int:course_id>/items/move")
 @login_required
 def move_selected(course_id):
@@ -65,7 +67,7 @@ def move_selected(course_id):
     answer = apply_edit(course, lambda: move_items_to(course, item_ids, target),
                         chapter_ids=lambda done: {target.id, *done[1]},
                         then=lambda answer, done: with_undo(answer, done[2], f"Moved {_count(len(done[0]))} to “{target.title}”."))
-    return trigger(answer, "close-dialog", "items-done") if is_htmx() and answer.status_code == 200 else answer
+    return trigger(answer, "items-done", "close-dialog") if is_htmx() and answer.status_code == 200 else answer
 
 
 @bp.post("/courses/<int:course_id>/items/copy")
@@ -87,7 +89,7 @@ def copy_selected(course_id):
         flash(message, "success")
         return redirect(url_for("courses.edit", course_id=course.id))
     response = make_response(render_template("courses/_undo_toast.html", message=message))
-    return trigger(response, "close-dialog", "items-done")
+    return trigger(response, "items-done", "close-dialog")
 
 
 @bp.get("/courses/<int:course_id>/items/choose")
@@ -160,7 +162,7 @@ def add_to_course():
         flash(message, "success")
         return redirect(url_for("library.index"))
     response = make_response(render_template("courses/_undo_toast.html", message=message))
-    return trigger(response, "close-dialog", "media-changed", "items-done")
+    return trigger(response, "items-done", "media-changed", "close-dialog")
 
 
 # ---- Undo ---------------------------------------------------------------------------------------
@@ -186,4 +188,6 @@ def undo(undo_id):
         response = make_response("", 204)
         response.headers["HX-Redirect"] = target
         return response
-    return trigger(make_response(render_template("courses/_undo_toast.html", message=done.message)), "media-changed")
+    # The editor's chapters come back in the same answer, out of band (the button's own swap is none).
+    chapters = render_template("courses/_chapters.html", **editor_context(done.course.id), oob_list=True)
+    return make_response(chapters + render_template("courses/_undo_toast.html", message=done.message))

@@ -23,6 +23,7 @@ def upgrade():
         sa.Column("snapshot", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint("kind in ('remove', 'move', 'chapter', 'course')", name="kind"),
+        sqlite_autoincrement=True,  # ids are never reused: an old toast's Undo cannot undo a later edit
     )
     op.create_index("ix_course_undos_created", "course_undos", ["created_at"])
 
