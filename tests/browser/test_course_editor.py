@@ -214,3 +214,22 @@ def test_add_to_course_from_the_library(page, live_server):
     expect(page.locator(".toast").filter(has_text="Added 1 file to “Algorithms” › “Week 2”.")).to_be_visible()
     expect(card(page, "Lecture 00001.pdf").locator(".usage-badge")).to_have_text("Used in 1")
     assert not problems, problems
+
+
+def test_a_deleted_course_comes_back_with_undo(page, live_server):
+    problems = console_errors(page)
+    page.set_viewport_size(PHONE)
+    email, course_id = course_with_items(live_server, "Course Deleter")
+    log_in(page, email)
+    page.goto(f"/courses/{course_id}/edit")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete course").click()
+    toast = page.locator(".toast").filter(has_text="Course “Algorithms” deleted. Its files stay in your library.")
+    expect(toast).to_be_visible()
+    expect(page.get_by_text("No courses yet.")).to_be_visible()
+    fits(page, "courses-after-delete-390")
+    toast.get_by_role("button", name="Undo").click()
+    expect(page.get_by_label("Course title")).to_have_value("Algorithms")
+    expect_titles(page, 0, ["Lecture 00000", "Lecture 00001", "Lecture 00002", "Lecture 00003"])
+    expect(page.locator(".toast").filter(has_text="Put back 5 items in 2 chapters.")).to_be_visible()
+    assert not problems, problems
