@@ -1,5 +1,6 @@
 // The course editor (templates/courses/edit.html): the chapter list #chapters (its items' titles
-// edited in place, Alt+Up/Down, drag and drop with SortableJS, focus kept across its swaps), the
+// edited in place, Alt+Up/Down, drag and drop with SortableJS, focus kept across its swaps; files
+// dragged in from the docked library panel #library-panel), the
 // rows' actions menus (.row-menu: a .menu-button and its role="menu", the WAI-ARIA menu button
 // pattern), and the selection of items (.item-select boxes, the #item-selection bar). URLs come from
 // the markup (hx-* and data-order-url); the server renders every piece of HTML.
@@ -160,6 +161,23 @@ document.addEventListener("htmx:afterSettle", (event) => {
 // from another chapter moves with it.
 function makeSortable() {
   if (!window.Sortable) return;
+  // The docked library panel (wide screens): its files are copied out (the panel keeps them) and
+  // dropped into a chapter, which links the file at its end (the picker's route).
+  document.querySelectorAll("#library-panel .panel-list").forEach((list) => {
+    if (list.dataset.sortable) return;
+    list.dataset.sortable = "1";
+    Sortable.create(list, {
+      group: { name: "chapter-items", pull: "clone", put: false }, sort: false, draggable: ".panel-file",
+      animation: 120, forceFallback: true,
+      onEnd(event) {
+        const target = event.to;
+        if (!target.dataset.linkUrl) return;
+        event.item.remove();  // the chapter's answer brings the new item
+        htmx.ajax("POST", target.dataset.linkUrl, { source: target, target: "#chapters", swap: "outerHTML",
+                                                   values: { media: event.item.dataset.mediaId } });
+      },
+    });
+  });
   document.querySelectorAll("#chapters .item-list").forEach((list) => {
     if (list.dataset.sortable) return;
     list.dataset.sortable = "1";

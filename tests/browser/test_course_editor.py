@@ -233,3 +233,38 @@ def test_a_deleted_course_comes_back_with_undo(page, live_server):
     expect_titles(page, 0, ["Lecture 00000", "Lecture 00001", "Lecture 00002", "Lecture 00003"])
     expect(page.locator(".toast").filter(has_text="Put back 5 items in 2 chapters.")).to_be_visible()
     assert not problems, problems
+
+
+def drag(page, source, target):
+    """Press on `source`, move over the lower part of `target` in steps (SortableJS's fallback drag), release."""
+    box = target.bounding_box()
+    source.hover()
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.5, steps=12)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.9, steps=8)
+    page.mouse.up()
+
+
+def test_wide_screens_dock_the_library_beside_the_chapters(page, live_server):
+    problems = console_errors(page)
+    page.set_viewport_size(DESKTOP)
+    email, course_id = course_with_items(live_server, "Docked Panel")
+    log_in(page, email)
+    page.goto(f"/courses/{course_id}/edit")
+    panel = page.get_by_role("complementary", name="Library")
+    expect(panel).to_be_visible()
+    files = panel.locator(".panel-file")
+    expect(files).to_have_count(6)
+    panel.get_by_label("Search the library (panel)").fill("00005")
+    expect(files).to_have_count(1)  # the library's own filter controls
+    settled(page)
+    assert panel.bounding_box()["x"] > page.locator("#chapters").bounding_box()["x"] + 400  # beside, not below
+    screenshot(page, "editor-docked-library")
+    drag(page, files.first, chapter(page, 1).locator(".chapter-item").first)
+    expect_titles(page, 1, ["Lecture 00004", "Lecture 00005"])
+    expect(files).to_have_count(1)  # the panel keeps its file
+    page.set_viewport_size(PHONE)
+    expect(panel).to_be_hidden()  # narrow screens keep "Browse from Library"
+    expect(page.get_by_role("button", name="Browse from Library for “Week 2”")).to_be_visible()
+    fits(page, "editor-no-panel-390")
+    assert not problems, problems

@@ -124,3 +124,18 @@ def test_each_row_has_one_actions_menu_and_shows_size_and_duration(ada):
     editor = page[page.index('id="chapters"'):page.index('class="course-foot"')]
     for label, text in re.findall(r'<(?:button|a)[^>]*aria-label="([^"]*)"[^>]*>([^<]*)<', editor):
         assert text.strip() in label, (label, text)
+
+
+def test_the_docked_library_panel_lists_the_owners_files_with_the_librarys_filters(ada, ben):
+    make_files("ada@example.com", 2, prefix="syllabus")
+    make_files("ada@example.com", 1, prefix="reading")
+    make_files("ben@example.com", 1, prefix="syllabus of ben")
+    course, (week1,) = course_with_chapters(ada, "Week 1")
+    editor = ada.get(f"/courses/{course}/edit").get_data(as_text=True)
+    assert f'hx-get="/courses/{course}/library"' in editor and f'data-link-url="/chapters/{week1}/items"' in editor
+    panel = ada.get(f"/courses/{course}/library", htmx=True).get_data(as_text=True)
+    assert panel.count('class="panel-file"') == 3 and 'name="q"' in panel and "of ben" not in panel
+    found = ada.get(f"/courses/{course}/library/results?q=syllabus", htmx=True).get_data(as_text=True)
+    assert found.count('class="panel-file"') == 2 and "2 files" in found
+    assert ben.get(f"/courses/{course}/library", htmx=True).status_code == 404
+    assert ada.get(f"/courses/{course}/library/results?sort=nonsense", htmx=True).status_code in (200, 400)
