@@ -3,7 +3,9 @@
 // dragged in from the docked library panel #library-panel), the
 // rows' actions menus (.row-menu: a .menu-button and its role="menu", the WAI-ARIA menu button
 // pattern), and the selection of items (.item-select boxes, the #item-selection bar). URLs come from
-// the markup (hx-* and data-order-url); the server renders every piece of HTML.
+// the markup (hx-* and data-order-url); the server renders every piece of HTML. "Upload new" shows
+// each file in its chapter (the #upload-placeholder template) with the progress of its row in the
+// Activity panel (#operation-list), until it is linked there.
 
 const toast = (message, kind) => window.mediamgr && window.mediamgr.toast(message, kind);
 const swapTargetId = (event) => (event.detail && event.detail.target && event.detail.target.id) || "";
@@ -244,6 +246,55 @@ document.addEventListener("keydown", (event) => {
 });
 document.addEventListener("items-done", clearSelection);  // moved, copied or added: the selection is done with
 
-document.addEventListener("htmx:afterSettle", () => { makeSortable(); renderSelection(); });
+// ---- "Upload new": the uploading files in their chapters ----------------------------------------
+const FINISHED = ["succeeded", "failed", "cancelled"];  // "duplicate" waits for Use existing or Keep both
+const uploading = [];  // {chapterId, name, element}
+
+function panelRow(name) {
+  return Array.from(document.querySelectorAll("#operation-list > li")).find((row) => {
+    const title = row.querySelector(".op-title");
+    return title && title.textContent.trim() === name;
+  });
+}
+
+function renderUploads() {
+  for (const entry of uploading.slice()) {
+    const list = document.querySelector(`#chapter-${entry.chapterId} .item-list`);
+    if (list && !list.contains(entry.element)) list.append(entry.element);
+    const row = panelRow(entry.name);
+    if (!row) continue;
+    const bar = row.querySelector("progress");
+    const stage = row.querySelector(".op-stage");
+    if (bar) entry.element.querySelector("progress").value = bar.value;
+    if (stage) entry.element.querySelector(".op-stage").textContent = stage.textContent.trim();
+    if (FINISHED.includes(row.dataset.status)) {
+      // Linked: the chapter list refetches itself (media-changed) and shows the item. Not uploaded:
+      // the stage says so for a moment, the panel keeps the reason.
+      uploading.splice(uploading.indexOf(entry), 1);
+      setTimeout(() => entry.element.remove(), row.dataset.status === "succeeded" ? 0 : 6000);
+    }
+  }
+}
+
+document.addEventListener("change", (event) => {
+  const picker = event.target.closest && event.target.closest("input.chapter-upload");
+  const template = document.getElementById("upload-placeholder");
+  if (!picker || !template) return;
+  for (const file of Array.from(picker.files)) {
+    const element = template.content.firstElementChild.cloneNode(true);
+    element.querySelector(".upload-name").textContent = file.name;
+    element.querySelector("progress").setAttribute("aria-label", `Upload progress of ${file.name}`);
+    uploading.push({ chapterId: picker.dataset.chapterId, name: file.name, element });
+  }
+  renderUploads();
+}, true);  // before app.js queues the files (and empties the field)
+
+const activity = document.getElementById("operation-list");
+if (activity) {
+  new MutationObserver(renderUploads).observe(activity, { childList: true, subtree: true, attributes: true,
+                                                          attributeFilter: ["value", "data-status"], characterData: true });
+}
+
+document.addEventListener("htmx:afterSettle", () => { makeSortable(); renderSelection(); renderUploads(); });
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", makeSortable);
 else makeSortable();

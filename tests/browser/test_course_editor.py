@@ -268,3 +268,19 @@ def test_wide_screens_dock_the_library_beside_the_chapters(page, live_server):
     expect(page.get_by_role("button", name="Browse from Library for “Week 2”")).to_be_visible()
     fits(page, "editor-no-panel-390")
     assert not problems, problems
+
+
+def test_upload_new_shows_the_file_in_its_chapter_until_it_is_linked(page, live_server, samples):
+    problems = console_errors(page)
+    page.set_viewport_size(DESKTOP)
+    email, course_id = course_with_items(live_server, "Chapter Uploader")
+    log_in(page, email)
+    page.goto(f"/courses/{course_id}/edit")
+    page.get_by_label("Upload new files into “Week 2”").set_input_files(
+        [{"name": "Bonus lab.webm", "mimeType": "video/webm", "buffer": samples.video_bytes()}])
+    placeholder = chapter(page, 1).locator(".upload-placeholder")
+    expect(placeholder).to_contain_text("Bonus lab.webm")  # at once, in its chapter
+    expect(placeholder.get_by_role("progressbar", name="Upload progress of Bonus lab.webm")).to_be_attached()
+    expect_titles(page, 1, ["Lecture 00004", "Bonus lab"])  # linked once processed
+    expect(placeholder).to_have_count(0)
+    assert not problems, problems
