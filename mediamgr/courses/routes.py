@@ -19,10 +19,11 @@ from ..parsing import ids_or_400, parse_id
 from ..scoping import first_or_404, owned, owned_by
 from .usage import places
 from . import bp
+from .batch import remove_items
 from .models import Chapter, ChapterItem, CourseUndo
 from .service import (CourseEditRefused, add_chapter, already_linked, course_for_editor_or_404, course_summaries,
                       create_course, delete_chapter, delete_course, editor_items, get_chapter_or_404, get_course_or_404,
-                      get_item_or_404, link_media, move_item_by, move_item_to, remove_item, remove_items, rename_chapter,
+                      get_item_or_404, link_media, move_item_by, move_item_to, remove_item, rename_chapter,
                       rename_course, rename_item, reorder_chapters, reorder_items)
 
 PICKER_PAGE_SIZE = 24

@@ -13,8 +13,8 @@ from ..scoping import scoped_to
 from . import bp
 from .models import Chapter, Course
 from .routes import apply_edit, ask_before_linking_again, editor_context, with_undo
-from .service import (MAX_ITEMS_AT_ONCE, CourseEditRefused, copy_items_to, get_chapter_or_404, get_course_or_404,
-                      link_media, move_items_to, remove_items)
+from .batch import MAX_ITEMS_AT_ONCE, copy_items_to, move_items_to, remove_items
+from .service import CourseEditRefused, get_chapter_or_404, get_course_or_404, link_media
 from .undo import get_undo_or_404, undo_course_edit
 
 ACTIONS = {"move": "Move", "copy": "Copy"}

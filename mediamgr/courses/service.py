@@ -19,7 +19,6 @@ from .models import Chapter, ChapterItem, Course, CourseUndo, RemovedLink
 from .usage import places, record_linked, record_unlinked, refresh_usage, removed_links
 
 MAX_TITLE_LENGTH = 200
-MAX_ITEMS_AT_ONCE = 1_000  # selected in the editor, or files added from the library's selection
 MOVING_OFFSET = 10**9  # items dragged in from another chapter wait at -(id + this) until renumbered
 
 
@@ -94,7 +93,7 @@ def editing_user():
     return current_user if has_request_context() and current_user.is_authenticated else None
 
 
-def _unlink_history(item_ids, why=""):
+def unlink_history(item_ids, why=""):
     """History lines for the items about to go; returns their files' ids (to recount after)."""
     gone = places(item_ids=item_ids)
     files = {row.id: row for row in db.session.execute(
@@ -138,7 +137,7 @@ def delete_chapter(chapter):
     course = chapter.course
     lock_row(Course, course.id)
     undo = keep_for_undo(course, "chapter", [chapter])
-    media_ids = _unlink_history(db.session.scalars(sa.select(ChapterItem.id)
+    media_ids = unlink_history(db.session.scalars(sa.select(ChapterItem.id)
                                                    .where(ChapterItem.chapter_id == chapter.id)).all(),
                                 " (chapter deleted)")
     db.session.delete(chapter)
@@ -156,7 +155,7 @@ def delete_course(course):
     undo = keep_for_undo(course, "course", course.chapters)
     items = db.session.scalars(sa.select(ChapterItem.id).join(Chapter, Chapter.id == ChapterItem.chapter_id)
                                .where(Chapter.course_id == course.id)).all()
-    media_ids = _unlink_history(items, " (course deleted)")
+    media_ids = unlink_history(items, " (course deleted)")
     db.session.delete(course)
     db.session.flush()
     refresh_usage(media_ids)
@@ -191,10 +190,10 @@ def renumber(model, parent_clause, ordered_ids):
     db.session.execute(sa.update(model).where(parent_clause).values(position=-model.position - 1))
     db.session.execute(sa.update(model).where(parent_clause, model.id.in_(ordered_ids)).values(
         position=sa.case({row_id: index for index, row_id in enumerate(ordered_ids, start=1)}, value=model.id)))
-    _expire_loaded(model)
+    expire_loaded(model)
 
 
-def _expire_loaded(model):
+def expire_loaded(model):
     """The positions changed in the database: loaded rows of `model` (and the lists holding them)
     read them again when next used; other loaded rows (the course, say) stay as they are."""
     parent, children = (Course, "chapters") if model is Chapter else (Chapter, "items")
@@ -352,7 +351,7 @@ def remove_item(item):
     """Take the item out of its chapter; the file stays in the library."""
     chapter = item.chapter
     lock_row(Chapter, chapter.id)
-    media_ids = _unlink_history([item.id])
+    media_ids = unlink_history([item.id])
     db.session.delete(item)
     db.session.flush()
     _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter.id)
@@ -367,7 +366,7 @@ def close_item_gaps(chapter_ids):
         _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter_id)
 
 
-# ---- several items at once, and the snapshots their Undo uses -----------------------------------
+# ---- the snapshot an Undo puts back (courses/undo.py) ---------------------------------------------
 
 def keep_for_undo(course, kind, chapters=(), items=()):
     """Note what an edit is about to take away, for its Undo (courses/undo.py): whole chapters (a
@@ -388,67 +387,6 @@ def keep_for_undo(course, kind, chapters=(), items=()):
     db.session.add(undo)
     db.session.flush()
     return undo
-
-
-def course_items(course, item_ids):
-    """The course's items of these ids, in course order (chapter, then place); refused when one of
-    them is not in the course any more."""
-    wanted = set(item_ids)
-    if not wanted:
-        raise CourseEditRefused("Select at least one item first.")
-    if len(wanted) > MAX_ITEMS_AT_ONCE:
-        raise CourseEditRefused(f"Select at most {MAX_ITEMS_AT_ONCE:,} items at once.")
-    rows = db.session.execute(
-        sa.select(ChapterItem.id, ChapterItem.chapter_id, ChapterItem.media_id, ChapterItem.title, ChapterItem.position)
-        .join(Chapter, Chapter.id == ChapterItem.chapter_id)
-        .where(ChapterItem.id.in_(wanted), Chapter.course_id == course.id)
-        .order_by(Chapter.position, ChapterItem.position)).all()
-    if len(rows) != len(wanted):
-        raise CourseEditRefused("Some of those items are not in this course any more; reload the page and try again.")
-    return rows
-
-
-def remove_items(course, item_ids):
-    """Take these items of the course out of their chapters (the files stay in the library); the
-    chapters close their gaps. Returns (the items' rows, the snapshot their Undo puts back)."""
-    lock_row(Course, course.id)
-    rows = course_items(course, item_ids)
-    chapters = sorted({row.chapter_id for row in rows})
-    lock_rows(Chapter, chapters)
-    undo = keep_for_undo(course, "remove", items=rows)
-    media_ids = _unlink_history([row.id for row in rows])
-    db.session.execute(sa.delete(ChapterItem).where(ChapterItem.id.in_([row.id for row in rows])))
-    _expire_loaded(ChapterItem)
-    close_item_gaps(chapters)
-    refresh_usage(media_ids)
-    touch(course)
-    return rows, undo
-
-
-def move_items_to(course, item_ids, target):
-    """Move these items of the course to the end of the chapter `target` (of the same course), in
-    course order; those in it already stay where they are. Returns (the rows moved, the chapters they
-    came from, the snapshot their Undo uses)."""
-    if target.course_id != course.id:
-        raise CourseEditRefused("Choose a chapter of this course.")
-    lock_row(Course, course.id)
-    rows = [row for row in course_items(course, item_ids) if row.chapter_id != target.id]
-    if not rows:
-        return rows, set(), None
-    undo = keep_for_undo(course, "move", items=rows)
-    current = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == target.id)
-                                 .order_by(ChapterItem.position)).all()
-    sources = reorder_items(target, [*current, *(row.id for row in rows)])
-    return rows, sources, undo
-
-
-def copy_items_to(course, item_ids, target):
-    """Link the files of these items of `course` at the end of the chapter `target` (another course
-    of the same owner, or this one), under the items' titles. Returns the new items."""
-    rows = course_items(course, item_ids)
-    if target.course.owner_id != course.owner_id:
-        abort(404)
-    return link_media(target, [row.media_id for row in rows], titles={row.media_id: row.title for row in rows})
 
 
 # ---- forced trash and restore: the links a file had ------------------------------------------
@@ -510,7 +448,7 @@ def move_links(from_ids, keep, actor=None):
             dropped.append(item)
         else:
             item.media_id = keep.id
-    _unlink_history([item.id for item in dropped], " (merged with a duplicate)")
+    unlink_history([item.id for item in dropped], " (merged with a duplicate)")
     for item in dropped:
         db.session.delete(item)
     db.session.flush()
