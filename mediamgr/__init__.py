@@ -86,6 +86,8 @@ def _register_blueprints(app):
     from .auth import routes as _auth_routes  # noqa: F401
     from .bulk import routes as _bulk_routes  # noqa: F401
     from .courses import routes as _course_routes  # noqa: F401
+    from .courses import library_panel as _course_panel_routes  # noqa: F401
+    from .courses import selection as _course_selection_routes  # noqa: F401
     from .courses.routes import editor_urls
     from .library import exchange as _exchange_routes  # noqa: F401
     from .library import routes as _library_routes  # noqa: F401

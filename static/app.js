@@ -805,82 +805,9 @@
     if (source && source.closest && source.closest("#filters") && swapTargetId(event) === "results") clearSelection();
   });
   document.addEventListener("htmx:afterSettle", () => renderSelection());
-  // The course editor refetches its chapters when files change (an upload linked to a chapter);
-  // not while a title is being typed there, which the refetch would throw away.
-  document.addEventListener("htmx:beforeRequest", (event) => {
-    const source = event.detail.elt;
-    if (!source || source.id !== "chapters" || event.detail.requestConfig.verb !== "get") return;
-    const typing = document.activeElement;
-    if (typing && source.contains(typing) && typing.matches('input[type="text"]') &&
-        typing.value !== (typing.dataset.saved ?? typing.defaultValue)) event.preventDefault();
-  });
   document.addEventListener("bulk-started", () => { clearSelection(); showPanel(); });
 
-  // ---- the course editor --------------------------------------------------------------------
-  // Item titles are edited in place: Enter or leaving the field saves, Escape puts the old title
-  // back. Alt+Up / Alt+Down move the item (its Move up / Move down buttons). After the chapter
-  // list is swapped in again, focus returns to the same control of the same item or chapter.
-  document.addEventListener("keydown", (event) => {
-    const title = event.target.closest && event.target.closest(".item-title");
-    if (title && event.key === "Escape") {
-      event.preventDefault(); event.stopPropagation();
-      title.value = title.dataset.saved; title.blur();
-      return;
-    }
-    const item = event.target.closest && event.target.closest(".chapter-item");
-    if (item && event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
-      const button = item.querySelector(`button[value="${event.key === "ArrowUp" ? "up" : "down"}"]`);
-      if (button) { event.preventDefault(); button.focus(); button.click(); }
-    }
-  }, true);
-
-  document.addEventListener("focusout", (event) => {
-    const title = event.target.closest && event.target.closest(".item-title");
-    if (!title || title.value === title.dataset.saved) return;
-    if (!title.value.trim()) { title.value = title.dataset.saved; toast("An item title can't be empty.", "error"); return; }
-    htmx.trigger(title.form, "submit");
-  });
-
-  let focusToRestore = null;
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    if (swapTargetId(event) !== "chapters") return;
-    const active = document.activeElement;
-    const holder = active && active.closest && active.closest(".chapter-item, .chapter");
-    focusToRestore = holder && { holder: holder.id, name: active.name || "", value: active.value || "", tag: active.tagName };
-  });
-  document.addEventListener("htmx:afterSettle", (event) => {
-    if (swapTargetId(event) !== "chapters" || !focusToRestore) return;
-    const holder = document.getElementById(focusToRestore.holder);
-    const { tag, name, value } = focusToRestore;
-    focusToRestore = null;
-    if (!holder) return;
-    const same = tag === "BUTTON" ? holder.querySelector(`button[name="${name}"][value="${value}"]`)
-                                  : holder.querySelector(`${tag.toLowerCase()}[name="${name}"]`);
-    // At the top or the bottom now, the item has lost that Move button: the other one takes focus.
-    const fallback = name === "direction" && holder.querySelector('button[name="direction"]');
-    (same || fallback || holder.querySelector("button, input")).focus();
-  });
-
-  // Drag and drop (SortableJS, loaded on the course editor): dropping an item sends the whole new
-  // order of the chapter it lands in, in one request; an item from another chapter moves with it.
-  function makeSortable() {
-    if (!window.Sortable) return;
-    document.querySelectorAll("#chapters .item-list").forEach((list) => {
-      if (list.dataset.sortable) return;
-      list.dataset.sortable = "1";
-      Sortable.create(list, {
-        group: "chapter-items", handle: ".drag-handle", animation: 120, forceFallback: true,
-        onEnd(event) {
-          const target = event.to;
-          if (event.from === target && event.oldIndex === event.newIndex) return;
-          const values = { item: Array.from(target.querySelectorAll(":scope > .chapter-item")).map((li) => li.dataset.itemId) };
-          htmx.ajax("POST", target.dataset.orderUrl, { source: target, target: "#chapters", swap: "outerHTML", values });
-        },
-      });
-    });
-  }
-  document.addEventListener("DOMContentLoaded", makeSortable);
-  document.addEventListener("htmx:afterSettle", makeSortable);
+  // The course editor's behaviour is static/course_editor.js (an ES module loaded by its page).
 
   // ---- the library picker -------------------------------------------------------------------
   // Files are added in the order they were ticked, so the ticks are kept in a list (hidden inputs

@@ -79,3 +79,24 @@ class RemovedLink(db.Model):
     chapter = db.relationship("Chapter")
 
     __table_args__ = (db.Index("ix_removed_links_media", "media_id"),)
+
+
+class CourseUndo(db.Model):
+    """What an edit in the course editor took away (items, a chapter, a whole course) or where a move
+    took items from, kept so that the edit's Undo can put it back (courses/undo.py). The maintenance
+    round drops them after UNDO_KEEP_HOURS. `owner_id` is the course's owner; `course_id` has no
+    foreign key: a deleted course's snapshot outlives it."""
+
+    __tablename__ = "course_undos"
+
+    id = db.Column(db.Integer, primary_key=True)
+    owner_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    course_id = db.Column(db.Integer, nullable=False)
+    kind = db.Column(db.String(16), nullable=False)  # remove, move, chapter, course
+    snapshot = db.Column(db.JSON, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    # Never an id used before (SQLite would reuse a deleted row's): a toast's Undo left on the page
+    # must not undo a later edit that got its snapshot's id.
+    __table_args__ = (db.CheckConstraint("kind in ('remove', 'move', 'chapter', 'course')", name="kind"),
+                      db.Index("ix_course_undos_created", "created_at"), {"sqlite_autoincrement": True})

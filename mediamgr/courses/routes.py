@@ -16,14 +16,15 @@ from ..library.models import MediaFile
 from ..library.queries import ADDED_PRESETS, SORTS, TYPE_LABELS, LibraryFilter, category_suggestions, library_page
 from ..library.views import after_edit, media_urls
 from ..parsing import ids_or_400, parse_id
-from ..scoping import first_or_404, owned_by
+from ..scoping import first_or_404, owned, owned_by
 from .usage import places
 from . import bp
-from .models import Chapter, ChapterItem
-from .service import (CourseEditRefused, add_chapter, course_for_editor_or_404, course_summaries, editor_items, create_course, delete_chapter, delete_course,
-                      get_chapter_or_404, get_course_or_404, get_item_or_404, link_media, move_item_by,
-                      move_item_to, remove_item, rename_chapter, rename_course, rename_item, reorder_chapters,
-                      reorder_items)
+from .batch import remove_items
+from .models import Chapter, ChapterItem, CourseUndo
+from .service import (CourseEditRefused, add_chapter, already_linked, course_for_editor_or_404, course_summaries,
+                      create_course, delete_chapter, delete_course, editor_items, get_chapter_or_404, get_course_or_404,
+                      get_item_or_404, link_media, move_item_by, move_item_to, remove_item, rename_chapter,
+                      rename_course, rename_item, reorder_chapters, reorder_items)
 
 PICKER_PAGE_SIZE = 24
 
@@ -31,7 +32,10 @@ PICKER_PAGE_SIZE = 24
 @bp.get("/courses")
 @login_required
 def index():
-    return render_template("courses/index.html", summaries=course_summaries(current_user))
+    """The courses; after a course was deleted (?undone=its snapshot), a toast with Undo."""
+    undo_id = parse_id(request.args.get("undone", ""))
+    undo = db.session.scalar(owned(CourseUndo).where(CourseUndo.id == undo_id, CourseUndo.kind == "course")) if undo_id else None
+    return render_template("courses/index.html", summaries=course_summaries(current_user), undo=undo)
 
 
 @bp.post("/courses")
@@ -56,7 +60,7 @@ def create():
 @bp.get("/courses/<int:course_id>/edit")
 @login_required
 def edit(course_id):
-    context = _editor_context(course_id)
+    context = editor_context(course_id)
     # The chapter list rendered on its own first, then placed in the page as one piece: Jinja
     # passes every piece of output up through each enclosing template, and a big course makes
     # about 200,000 pieces.
@@ -72,19 +76,19 @@ def editor_urls():
             url_for("library.thumbnail", media_id=0).removesuffix("0/thumbnail"))
 
 
-def _editor_context(course_id):
+def editor_context(course_id):
     course = course_for_editor_or_404(course_id)
     return {"course": course, "items": editor_items([chapter.id for chapter in course.chapters])}
 
 
-def _chapters_answer(course, message=None, status=200, chapter_ids=None):
+def chapters_answer(course, message=None, status=200, chapter_ids=None):
     """The chapter list again (htmx), or back to the editor (plain form) with the message. With
     `chapter_ids` (an edit of those chapters' items only), just those chapters, swapped out of band."""
     if is_htmx():
         if chapter_ids and status < 400:
             return _chapters_update(course.id, chapter_ids)
         db.session.expire_all()
-        return make_response(render_template("courses/_chapters.html", **_editor_context(course.id), message=message),
+        return make_response(render_template("courses/_chapters.html", **editor_context(course.id), message=message),
                              status)
     if message:
         flash(message, "error" if status >= 400 else "success")
@@ -101,11 +105,12 @@ def _chapters_update(course_id, chapter_ids):
     return response
 
 
-def _edit(course, change, attempts=5, chapter_ids=None):
+def apply_edit(course, change, attempts=5, chapter_ids=None, then=None):
     """Make the change and commit. A concurrent edit of the same course that got there first (a
     position taken, SQLite's write lock) makes this one run again, after a short random pause, on
-    the fresh state. `chapter_ids`: the only chapters the change can touch (see _chapters_answer);
-    a function of what change() returned, or a set."""
+    the fresh state. `chapter_ids`: the only chapters the change can touch (see chapters_answer);
+    a function of what change() returned, or a set. `then(answer, result)`: the answer to send
+    instead (the answer with a toast, say)."""
     for attempt in range(attempts):
         if attempt:
             time.sleep(random.uniform(0.01, 0.05) * attempt)
@@ -113,38 +118,39 @@ def _edit(course, change, attempts=5, chapter_ids=None):
             result = change()
             touched = chapter_ids(result) if callable(chapter_ids) else chapter_ids
             db.session.commit()
-            return _chapters_answer(course, chapter_ids=touched)
+            answer = chapters_answer(course, chapter_ids=touched)
+            return then(answer, result) if then else answer
         except CourseEditRefused as refusal:
             db.session.rollback()
-            return _chapters_answer(course, str(refusal), 422)
+            return chapters_answer(course, str(refusal), 422)
         except (IntegrityError, OperationalError):
             db.session.rollback()
             if attempt == attempts - 1:
                 raise
-    return _chapters_answer(course)
+    return chapters_answer(course)
 
 
 @bp.get("/courses/<int:course_id>/chapters")
 @login_required
 def chapters(course_id):
     """The chapter list alone: the editor refetches it when an upload into a chapter is linked."""
-    return render_template("courses/_chapters.html", **_editor_context(course_id))
+    return render_template("courses/_chapters.html", **editor_context(course_id))
 
 
 @bp.post("/courses/<int:course_id>/delete")
 @login_required
 def destroy(course_id):
-    """Delete a course with its chapters and links; the files stay in the library."""
+    """Delete a course with its chapters and links; the files stay in the library. The list of
+    courses then offers Undo."""
     course = get_course_or_404(course_id)
-    title = course.title
-    delete_course(course)
+    undo = delete_course(course)
     db.session.commit()
-    flash(f"Course “{title}” deleted. Its files stay in your library.", "success")
+    target = url_for("courses.index", undone=undo.id)
     if is_htmx():
         response = make_response("", 204)
-        response.headers["HX-Redirect"] = url_for("courses.index")
+        response.headers["HX-Redirect"] = target
         return response
-    return redirect(url_for("courses.index"))
+    return redirect(target)
 
 
 @bp.post("/courses/<int:course_id>/title")
@@ -169,7 +175,7 @@ def retitle(course_id):
 @login_required
 def add(course_id):
     course = get_course_or_404(course_id)
-    return _edit(course, lambda: add_chapter(course, request.form.get("title", "")))
+    return apply_edit(course, lambda: add_chapter(course, request.form.get("title", "")))
 
 
 @bp.post("/courses/<int:course_id>/chapters/order")
@@ -177,7 +183,7 @@ def add(course_id):
 def order(course_id):
     course = get_course_or_404(course_id)
     ordered = ids_or_400(request.form.getlist("chapter"), "a chapter")
-    return _edit(course, lambda: reorder_chapters(course, ordered))
+    return apply_edit(course, lambda: reorder_chapters(course, ordered))
 
 
 @bp.post("/chapters/<int:chapter_id>/move")
@@ -193,34 +199,73 @@ def move_chapter(chapter_id):
         abort(400, "Say whether the chapter moves up or down.")
     if 0 <= index + step < len(ids):
         ids[index], ids[index + step] = ids[index + step], ids[index]
-    return _edit(course, lambda: reorder_chapters(course, ids))
+    return apply_edit(course, lambda: reorder_chapters(course, ids))
 
 
 @bp.post("/chapters/<int:chapter_id>/title")
 @login_required
 def retitle_chapter(chapter_id):
     chapter = get_chapter_or_404(chapter_id)
-    return _edit(chapter.course, lambda: rename_chapter(chapter, request.form.get("title", "")))
+    return apply_edit(chapter.course, lambda: rename_chapter(chapter, request.form.get("title", "")))
 
 
 @bp.post("/chapters/<int:chapter_id>/delete")
 @login_required
 def remove_chapter(chapter_id):
     chapter = get_chapter_or_404(chapter_id)
-    course = chapter.course
-    return _edit(course, lambda: delete_chapter(chapter))
+    course, title = chapter.course, chapter.title
+    return apply_edit(course, lambda: delete_chapter(chapter),
+                      then=lambda answer, undo: with_undo(answer, undo, f"Chapter “{title}” deleted."))
 
 
 @bp.post("/chapters/<int:chapter_id>/items")
 @login_required
 def link(chapter_id):
-    """Link library files at the end of the chapter (the picker's "Add N files"), in the order chosen."""
+    """Link library files at the end of the chapter (the picker's "Add N files"), in the order chosen.
+    From the picker (ask_again=1), files the chapter has already are linked again only when the
+    user says so (again=1), or left out (again=skip)."""
     chapter = get_chapter_or_404(chapter_id)
     media_ids = ids_or_400(request.form.getlist("media"), "a file")
     if not media_ids:
         abort(400, "Choose at least one file.")
-    response = _edit(chapter.course, lambda: link_media(chapter, media_ids), chapter_ids={chapter.id})
+    media_ids, question = ask_before_linking_again(chapter, media_ids)
+    if question is not None:
+        return question
+    response = apply_edit(chapter.course, lambda: link_media(chapter, media_ids), chapter_ids={chapter.id})
     return trigger(response, "close-dialog") if is_htmx() and response.status_code == 200 else response
+
+
+def ask_before_linking_again(chapter, media_ids):
+    """(the files to link, None), or (…, the question "Add it again?") for files the chapter has
+    already, swapped into the dialog's #again-slot."""
+    if request.form.get("ask_again") != "1" or request.form.get("again") == "1":
+        return media_ids, None
+    there = already_linked(chapter, media_ids)
+    if not there:
+        return media_ids, None
+    if request.form.get("again") == "skip":
+        fresh = [media_id for media_id in media_ids if media_id not in there]
+        if not fresh:
+            abort(409, "Those files are in the chapter already; nothing was added.")
+        return fresh, None
+    names = db.session.scalars(sa.select(MediaFile.name).where(MediaFile.id.in_(there)).order_by(MediaFile.name)).all()
+    response = make_response(render_template("courses/_again.html", names=names, others=len(set(media_ids) - there),
+                                             chapter=chapter))
+    response.headers["HX-Retarget"] = "#again-slot"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return media_ids, response
+
+
+def with_undo(answer, undo, message):
+    """The editor's answer with a toast saying what happened, with Undo (the library's trash toast)."""
+    if undo is None or answer.status_code >= 400:
+        return answer
+    if not is_htmx():
+        flash(message, "success")
+        return answer
+    answer.set_data(answer.get_data() + render_template(
+        "courses/_undo_toast.html", message=message, undo_url=url_for("courses.undo", undo_id=undo.id)).encode())
+    return answer
 
 
 @bp.post("/chapters/<int:chapter_id>/items/order")
@@ -229,7 +274,7 @@ def order_items(chapter_id):
     """The chapter's whole new order, in one request (drag and drop)."""
     chapter = get_chapter_or_404(chapter_id)
     ordered = ids_or_400(request.form.getlist("item"), "an item")
-    return _edit(chapter.course, lambda: reorder_items(chapter, ordered), chapter_ids=lambda sources: {chapter.id, *sources})
+    return apply_edit(chapter.course, lambda: reorder_items(chapter, ordered), chapter_ids=lambda sources: {chapter.id, *sources})
 
 
 @bp.post("/items/<int:item_id>/move")
@@ -240,12 +285,12 @@ def move_item(item_id):
     course = item.chapter.course
     direction = request.form.get("direction", "")
     if direction in ("up", "down"):
-        return _edit(course, lambda: move_item_by(item, -1 if direction == "up" else 1), chapter_ids={item.chapter_id})
+        return apply_edit(course, lambda: move_item_by(item, -1 if direction == "up" else 1), chapter_ids={item.chapter_id})
     target = parse_id(request.form.get("chapter", ""))
     if target is None:
         abort(400, "Say where the item goes: up, down, or another chapter.")
     destination = get_chapter_or_404(target)
-    return _edit(course, lambda: move_item_to(item, destination), chapter_ids={item.chapter_id, destination.id})
+    return apply_edit(course, lambda: move_item_to(item, destination), chapter_ids={item.chapter_id, destination.id})
 
 
 @bp.get("/items/<int:item_id>/move-menu")
@@ -262,16 +307,18 @@ def move_menu(item_id):
 @login_required
 def retitle_item(item_id):
     item = get_item_or_404(item_id)
-    return _edit(item.chapter.course, lambda: rename_item(item, request.form.get("title", "")),
+    return apply_edit(item.chapter.course, lambda: rename_item(item, request.form.get("title", "")),
                  chapter_ids={item.chapter_id})
 
 
 @bp.post("/items/<int:item_id>/remove")
 @login_required
 def remove(item_id):
-    """Remove from the chapter; the file stays in the library."""
+    """Remove from the chapter; the file stays in the library. The toast offers Undo."""
     item = get_item_or_404(item_id)
-    return _edit(item.chapter.course, lambda: remove_item(item), chapter_ids={item.chapter_id})
+    course, chapter, title = item.chapter.course, item.chapter, item.title
+    return apply_edit(course, lambda: remove_items(course, [item.id])[1], chapter_ids={chapter.id},
+                      then=lambda answer, undo: with_undo(answer, undo, f"Removed “{title}” from “{chapter.title}”."))
 
 
 @bp.post("/items/<int:item_id>/unlink")

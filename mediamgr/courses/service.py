@@ -14,7 +14,8 @@ from ..locks import lock_row, lock_rows
 from ..parsing import parse_id
 from ..scoping import first_or_404, get_owned_or_404, owned_by, scoped, scoped_to
 from ..timeutil import utcnow
-from .models import Chapter, ChapterItem, Course, RemovedLink
+from ..upload.names import split_extension
+from .models import Chapter, ChapterItem, Course, CourseUndo, RemovedLink
 from .usage import places, record_linked, record_unlinked, refresh_usage, removed_links
 
 MAX_TITLE_LENGTH = 200
@@ -52,7 +53,7 @@ def editor_items(chapter_ids):
         return found
     rows = db.session.execute(
         sa.select(ChapterItem.id, ChapterItem.chapter_id, ChapterItem.title, ChapterItem.position,
-                  ChapterItem.media_id, MediaFile.kind, MediaFile.name, MediaFile.alt_text, MediaFile.duration_seconds,
+                  ChapterItem.media_id, MediaFile.kind, MediaFile.name, MediaFile.alt_text, MediaFile.size_bytes, MediaFile.duration_seconds,
                   MediaFile.thumbnail_key.is_not(None).label("has_thumbnail"))
         .join(MediaFile, MediaFile.id == ChapterItem.media_id)
         .where(ChapterItem.chapter_id.in_(list(chapter_ids))).order_by(ChapterItem.chapter_id, ChapterItem.position))
@@ -87,18 +88,18 @@ def touch_courses(course_ids):
         db.session.execute(sa.update(Course).where(Course.id.in_(list(course_ids))).values(updated_at=utcnow()))
 
 
-def _actor():
+def editing_user():
     """Who is editing: the signed-in user (None in a background job)."""
     return current_user if has_request_context() and current_user.is_authenticated else None
 
 
-def _unlink_history(item_ids, why=""):
+def unlink_history(item_ids, why=""):
     """History lines for the items about to go; returns their files' ids (to recount after)."""
     gone = places(item_ids=item_ids)
     files = {row.id: row for row in db.session.execute(
         sa.select(MediaFile.id, MediaFile.owner_id, MediaFile.name).where(MediaFile.id.in_(list(gone))))}
     record_unlinked([(files[media_id], place) for media_id, file_places in gone.items() for place in file_places],
-                    _actor(), why)
+                    editing_user(), why)
     return list(gone)
 
 
@@ -118,7 +119,7 @@ def add_chapter(course, title):
     """A new chapter at the end of the course."""
     lock_row(Course, course.id)
     chapter = Chapter(course_id=course.id, title=clean_title(title, "chapter title"),
-                      position=_next_position(Chapter, Chapter.course_id == course.id))
+                      position=next_position(Chapter, Chapter.course_id == course.id))
     db.session.add(chapter)
     touch(course)
     db.session.flush()
@@ -131,10 +132,12 @@ def rename_chapter(chapter, title):
 
 
 def delete_chapter(chapter):
-    """Delete the chapter and its links (never the files); the others close the gap."""
+    """Delete the chapter and its links (never the files); the others close the gap. Returns the
+    snapshot its Undo puts back."""
     course = chapter.course
     lock_row(Course, course.id)
-    media_ids = _unlink_history(db.session.scalars(sa.select(ChapterItem.id)
+    undo = keep_for_undo(course, "chapter", [chapter])
+    media_ids = unlink_history(db.session.scalars(sa.select(ChapterItem.id)
                                                    .where(ChapterItem.chapter_id == chapter.id)).all(),
                                 " (chapter deleted)")
     db.session.delete(chapter)
@@ -142,17 +145,21 @@ def delete_chapter(chapter):
     _close_gaps(Chapter, Chapter.course_id == course.id)
     refresh_usage(media_ids)
     touch(course)
+    return undo
 
 
 def delete_course(course):
-    """Delete the course with its chapters and links (never the files)."""
+    """Delete the course with its chapters and links (never the files). Returns the snapshot its
+    Undo puts back."""
     lock_row(Course, course.id)
+    undo = keep_for_undo(course, "course", course.chapters)
     items = db.session.scalars(sa.select(ChapterItem.id).join(Chapter, Chapter.id == ChapterItem.chapter_id)
                                .where(Chapter.course_id == course.id)).all()
-    media_ids = _unlink_history(items, " (course deleted)")
+    media_ids = unlink_history(items, " (course deleted)")
     db.session.delete(course)
     db.session.flush()
     refresh_usage(media_ids)
+    return undo
 
 
 def reorder_chapters(course, ordered_ids):
@@ -165,7 +172,7 @@ def reorder_chapters(course, ordered_ids):
     touch(course)
 
 
-def _next_position(model, parent_clause):
+def next_position(model, parent_clause):
     return (db.session.scalar(sa.select(sa.func.max(model.position)).where(parent_clause)) or 0) + 1
 
 
@@ -183,10 +190,10 @@ def renumber(model, parent_clause, ordered_ids):
     db.session.execute(sa.update(model).where(parent_clause).values(position=-model.position - 1))
     db.session.execute(sa.update(model).where(parent_clause, model.id.in_(ordered_ids)).values(
         position=sa.case({row_id: index for index, row_id in enumerate(ordered_ids, start=1)}, value=model.id)))
-    _expire_loaded(model)
+    expire_loaded(model)
 
 
-def _expire_loaded(model):
+def expire_loaded(model):
     """The positions changed in the database: loaded rows of `model` (and the lists holding them)
     read them again when next used; other loaded rows (the course, say) stay as they are."""
     parent, children = (Course, "chapters") if model is Chapter else (Chapter, "items")
@@ -216,9 +223,21 @@ def get_item_or_404(item_id):
                                Course.owner_id))
 
 
-def link_media(chapter, media_ids, actor=None):
-    """Link library files at the end of the chapter, in the order given. Only the course owner's
-    files in the library (not the trash) can be linked; any other id answers 404."""
+def default_title(name):
+    """An item's title when it is linked: its file's name without the extension."""
+    return split_extension(name)[0][:255]
+
+
+def already_linked(chapter, media_ids):
+    """The ids among `media_ids` that the chapter links already."""
+    return set(db.session.scalars(sa.select(ChapterItem.media_id).where(ChapterItem.chapter_id == chapter.id,
+                                                                       ChapterItem.media_id.in_(list(media_ids)))))
+
+
+def link_media(chapter, media_ids, actor=None, titles=None):
+    """Link library files at the end of the chapter, in the order given, titled by their names without
+    the extension (or by `titles`: media id -> title, a copy's). Only the course owner's files in the
+    library (not the trash) can be linked; any other id answers 404."""
     course = chapter.course
     lock_row(Chapter, chapter.id)
     wanted = list(dict.fromkeys(media_ids))
@@ -227,14 +246,16 @@ def link_media(chapter, media_ids, actor=None):
         .order_by(MediaFile.id).with_for_update())}  # PostgreSQL: a concurrent trash of one of them goes first
     if len(files) != len(wanted):
         abort(404)
-    first = _next_position(ChapterItem, ChapterItem.chapter_id == chapter.id)
-    items = [ChapterItem(chapter_id=chapter.id, media_id=media_id, title=files[media_id].name[:255],
+    first = next_position(ChapterItem, ChapterItem.chapter_id == chapter.id)
+    titles = titles or {}
+    items = [ChapterItem(chapter_id=chapter.id, media_id=media_id,
+                         title=titles.get(media_id) or default_title(files[media_id].name),
                          position=first + index) for index, media_id in enumerate(wanted)]
     db.session.add_all(items)
     touch(course)
     db.session.flush()
     for item in items:
-        record_linked(files[item.media_id], chapter, item, actor or _actor())
+        record_linked(files[item.media_id], chapter, item, actor or editing_user())
     refresh_usage(wanted)
     return items
 
@@ -259,7 +280,7 @@ def insert_item(chapter, media, title, position):
     ordered = db.session.scalars(sa.select(ChapterItem.id).where(ChapterItem.chapter_id == chapter.id)
                                  .order_by(ChapterItem.position)).all()
     item = ChapterItem(chapter_id=chapter.id, media_id=media.id, title=title,
-                       position=_next_position(ChapterItem, ChapterItem.chapter_id == chapter.id))
+                       position=next_position(ChapterItem, ChapterItem.chapter_id == chapter.id))
     db.session.add(item)
     db.session.flush()
     index = min(max(position, 1) - 1, len(ordered))
@@ -316,7 +337,7 @@ def move_item_to(item, target):
     lock_row(Chapter, source.id)
     lock_row(Chapter, target.id)
     db.session.execute(sa.update(ChapterItem).where(ChapterItem.id == item.id).values(
-        chapter_id=target.id, position=_next_position(ChapterItem, ChapterItem.chapter_id == target.id)))
+        chapter_id=target.id, position=next_position(ChapterItem, ChapterItem.chapter_id == target.id)))
     _close_gaps(ChapterItem, ChapterItem.chapter_id == source.id)
     touch(source.course)
 
@@ -330,7 +351,7 @@ def remove_item(item):
     """Take the item out of its chapter; the file stays in the library."""
     chapter = item.chapter
     lock_row(Chapter, chapter.id)
-    media_ids = _unlink_history([item.id])
+    media_ids = unlink_history([item.id])
     db.session.delete(item)
     db.session.flush()
     _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter.id)
@@ -343,6 +364,29 @@ def close_item_gaps(chapter_ids):
     for chapter_id in sorted(chapter_ids):
         lock_row(Chapter, chapter_id)
         _close_gaps(ChapterItem, ChapterItem.chapter_id == chapter_id)
+
+
+# ---- the snapshot an Undo puts back (courses/undo.py) ---------------------------------------------
+
+def keep_for_undo(course, kind, chapters=(), items=()):
+    """Note what an edit is about to take away, for its Undo (courses/undo.py): whole chapters (a
+    chapter or course deleted: their titles, places and items) or some items (removed: each with its
+    chapter and place; moved: where each was)."""
+    snapshot = {"course": {"title": course.title}}
+    if kind == "move":
+        snapshot["items"] = [{"id": row.id, "chapter_id": row.chapter_id, "position": row.position} for row in items]
+    elif kind == "remove":
+        snapshot["items"] = [{"chapter_id": row.chapter_id, "media_id": row.media_id, "title": row.title,
+                              "position": row.position} for row in items]
+    else:
+        contents = editor_items([chapter.id for chapter in chapters])
+        snapshot["chapters"] = [{"title": chapter.title, "position": chapter.position,
+                                 "items": [{"media_id": row.media_id, "title": row.title, "position": row.position}
+                                           for row in contents[chapter.id]]} for chapter in chapters]
+    undo = CourseUndo(owner_id=course.owner_id, course_id=course.id, kind=kind, snapshot=snapshot)
+    db.session.add(undo)
+    db.session.flush()
+    return undo
 
 
 # ---- forced trash and restore: the links a file had ------------------------------------------
@@ -404,7 +448,7 @@ def move_links(from_ids, keep, actor=None):
             dropped.append(item)
         else:
             item.media_id = keep.id
-    _unlink_history([item.id for item in dropped], " (merged with a duplicate)")
+    unlink_history([item.id for item in dropped], " (merged with a duplicate)")
     for item in dropped:
         db.session.delete(item)
     db.session.flush()

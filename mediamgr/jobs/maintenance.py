@@ -1,6 +1,7 @@
 """Housekeeping every worker does at start and then every MAINTENANCE_INTERVAL seconds: rescue
 bulk operations whose worker died and uploads whose job was lost, delete for good the files whose
-recovery period in the trash has ended (one worker at a time), cancel (hourly) multipart
+recovery period in the trash has ended (one worker at a time) and the course editor's Undo snapshots past
+their time, cancel (hourly) multipart
 uploads that a killed transfer left in the bucket, remove stored objects whose rows are gone, and remove
 resumable uploads left unfinished past their expiry and prepared downloads past theirs, and fold the storage summaries' pending changes."""
 import logging
@@ -10,6 +11,7 @@ import redis
 from flask import current_app
 
 from ..bulk.service import recover_stalled_operations
+from ..courses.undo import purge_expired_undos
 from ..extensions import db, redis_connection
 from ..library import stats
 from ..library.trash import flush_pending_deletions
@@ -49,8 +51,9 @@ def remove_deleted_bytes():
 
 
 def run_maintenance():
-    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, remove_expired_downloads, flush_pending_deletions, stats.fold,
-                 expire_uploads, sweep_staging, abort_abandoned_multipart_uploads):
+    for task in (recover_stalled_operations, recover_stalled_uploads, purge_expired_trash, purge_expired_undos,
+                 remove_expired_downloads, flush_pending_deletions, stats.fold, expire_uploads, sweep_staging,
+                 abort_abandoned_multipart_uploads):
         try:
             task()
         except Exception:  # one failing task must not stop the others, nor the worker

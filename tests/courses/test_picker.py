@@ -42,12 +42,14 @@ def test_picker_presets_video_and_filters_like_the_library(ada):
 
 
 def test_files_already_in_the_chapter_are_marked_and_the_choice_is_added_in_order(ada):
+    """Marked, not disabled: choosing one again asks "Add it again?" (test_add_again.py)."""
     first, second, third = make_videos("ada@example.com", 3, "clip")
     chapter = chapter_of(ada)
     answer = ada.post(f"/chapters/{chapter}/items", {"media": [str(third), str(first)]})
     assert answer.status_code == 200 and "close-dialog" in answer.headers["HX-Trigger"]
     dialog = ada.get(f"/chapters/{chapter}/picker", htmx=True).get_data(as_text=True)
-    assert dialog.count("In this chapter") == 2 and re.search(rf'id="pick-{third}"[^>]*disabled', dialog)
+    assert dialog.count("In this chapter") == 2 and "Choose clip 00002.pdf (already in this chapter)" in dialog
+    assert not re.search(rf'id="pick-{third}"[^>]*disabled', dialog)
     order = db.session.scalars(sa.select(ChapterItem.media_id).where(ChapterItem.chapter_id == chapter)
                                .order_by(ChapterItem.position)).all()
     assert order == [third, first]

@@ -135,7 +135,7 @@ def test_upload_new_into_a_chapter_links_the_file_when_it_is_ready(ada, ben, wor
     db.session.expire_all()
     titles = [item.title for item in db.session.scalars(sa.select(ChapterItem).where(ChapterItem.chapter_id == week1)
                                                        .order_by(ChapterItem.position))]
-    assert titles[-1] == "intro.png" and usage(media.id) == [(1, 1)]
+    assert titles[-1] == "intro" and usage(media.id) == [(1, 1)]
     assert history(media.id, "linked") == ["Added to “Algorithms” › “Week 1”"]
     # another instructor's chapter, or nonsense, is refused before any byte is kept
     assert upload_into(ben, week1, "x.png", samples.png_bytes()).status_code == 404

@@ -1,0 +1,300 @@
+// The course editor (templates/courses/edit.html): the chapter list #chapters (its items' titles
+// edited in place, Alt+Up/Down, drag and drop with SortableJS, focus kept across its swaps; files
+// dragged in from the docked library panel #library-panel), the
+// rows' actions menus (.row-menu: a .menu-button and its role="menu", the WAI-ARIA menu button
+// pattern), and the selection of items (.item-select boxes, the #item-selection bar). URLs come from
+// the markup (hx-* and data-order-url); the server renders every piece of HTML. "Upload new" shows
+// each file in its chapter (the #upload-placeholder template) with the progress of its row in the
+// Activity panel (#operation-list), until it is linked there.
+
+const toast = (message, kind) => window.mediamgr && window.mediamgr.toast(message, kind);
+const swapTargetId = (event) => (event.detail && event.detail.target && event.detail.target.id) || "";
+const openDialog = () => document.querySelector("#dialog-root > dialog");
+
+// ---- actions menus ---------------------------------------------------------------------------
+let shortcutTarget = null;  // the menu item a keyboard shortcut is clicking
+function menuItems(menu) { return Array.from(menu.querySelectorAll('[role="menuitem"]')); }
+function menuOf(button) { return document.getElementById(button.getAttribute("aria-controls")); }
+
+function openMenu(button, focus = "first") {
+  closeMenus(button);
+  const menu = menuOf(button);
+  if (!menu) return;
+  menu.classList.add("is-open");
+  button.setAttribute("aria-expanded", "true");
+  const items = menuItems(menu);
+  // Open it upwards when it would run past the bottom of the window.
+  menu.classList.toggle("opens-up", button.getBoundingClientRect().bottom + menu.offsetHeight > window.innerHeight);
+  const target = focus === "last" ? items[items.length - 1] : items[0];
+  if (target) target.focus();
+}
+
+function closeMenu(button, refocus) {
+  const menu = menuOf(button);
+  if (menu) menu.classList.remove("is-open", "opens-up");
+  button.setAttribute("aria-expanded", "false");
+  if (refocus) button.focus();
+}
+
+function closeMenus(except) {
+  document.querySelectorAll('.menu-button[aria-expanded="true"]').forEach((button) => {
+    if (button !== except) closeMenu(button, false);
+  });
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest(".menu-button");
+  if (button) {
+    if (button.getAttribute("aria-expanded") === "true") closeMenu(button, true);
+    else openMenu(button);
+    return;
+  }
+  const item = event.target.closest && event.target.closest('.row-menu [role="menuitem"]');
+  if (item && item === shortcutTarget) return;  // Alt+Up/Down: focus stays in the title
+  if (item) {
+    // The action goes on (a form's submit, a dialog's request); focus goes back to the menu's
+    // button, which the chapter list's swap gives back to the same row's button.
+    const owner = item.closest(".row-menu").querySelector(".menu-button");
+    setTimeout(() => closeMenu(owner, true), 0);
+    return;
+  }
+  closeMenus(null);
+});
+
+document.addEventListener("keydown", (event) => {
+  const button = event.target.closest && event.target.closest(".menu-button");
+  if (button && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+    event.preventDefault();
+    openMenu(button, event.key === "ArrowUp" ? "last" : "first");
+    return;
+  }
+  const menu = event.target.closest && event.target.closest('.row-menu [role="menu"]');
+  if (!menu) return;
+  const owner = menu.closest(".row-menu").querySelector(".menu-button");
+  const items = menuItems(menu);
+  const at = items.indexOf(document.activeElement);
+  const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+  if (step) {
+    event.preventDefault();
+    items[(at + step + items.length) % items.length].focus();
+  } else if (event.key === "Home" || event.key === "End") {
+    event.preventDefault();
+    items[event.key === "Home" ? 0 : items.length - 1].focus();
+  } else if (event.key === "Escape") {
+    event.preventDefault(); event.stopPropagation();
+    closeMenu(owner, true);
+  } else if (event.key === "Tab") {
+    closeMenu(owner, true);  // focus then moves on from the button, as Tab does
+  } else if (event.key === " " && document.activeElement.tagName === "A") {
+    event.preventDefault(); document.activeElement.click();  // Space activates a menuitem link too
+  }
+});
+
+document.addEventListener("focusout", (event) => {
+  const menu = event.target.closest && event.target.closest('.row-menu [role="menu"].is-open');
+  if (!menu || (event.relatedTarget && menu.closest(".row-menu").contains(event.relatedTarget))) return;
+  if (event.relatedTarget) closeMenu(menu.closest(".row-menu").querySelector(".menu-button"), false);
+});
+
+// ---- titles edited in place, Alt+Up / Alt+Down ------------------------------------------------
+// Enter or leaving the field saves, Escape puts the old title back. Alt+Up / Alt+Down move the item
+// (its menu's Move up / Move down); focus stays in the title, so the keys can be pressed again.
+document.addEventListener("keydown", (event) => {
+  const title = event.target.closest && event.target.closest(".item-title");
+  if (title && event.key === "Escape") {
+    event.preventDefault(); event.stopPropagation();
+    title.value = title.dataset.saved; title.blur();
+    return;
+  }
+  const item = event.target.closest && event.target.closest(".chapter-item");
+  if (item && event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
+    const button = item.querySelector(`button[name="direction"][value="${event.key === "ArrowUp" ? "up" : "down"}"]`);
+    if (button) {
+      event.preventDefault();
+      shortcutTarget = button;
+      button.click();
+      shortcutTarget = null;
+    }
+  }
+}, true);
+
+document.addEventListener("focusout", (event) => {
+  const title = event.target.closest && event.target.closest(".item-title");
+  if (!title || title.value === title.dataset.saved) return;
+  if (!title.value.trim()) { title.value = title.dataset.saved; toast("An item title can't be empty.", "error"); return; }
+  htmx.trigger(title.form, "submit");
+});
+
+// The chapter list refetches itself when files change (an upload linked to a chapter, an Undo); not
+// while a title is being typed there, which the refetch would throw away.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const source = event.detail.elt;
+  if (!source || source.id !== "chapters" || event.detail.requestConfig.verb !== "get") return;
+  const typing = document.activeElement;
+  if (typing && source.contains(typing) && typing.matches('input[type="text"]') &&
+      typing.value !== (typing.dataset.saved ?? typing.defaultValue)) event.preventDefault();
+});
+
+// ---- focus across the chapter list's swaps ------------------------------------------------------
+// After the list (or some of its chapters) is swapped in again, focus returns to the same control
+// of the same item or chapter: its title field, or its menu's button after a menu action.
+let focusToRestore = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (swapTargetId(event) !== "chapters") return;
+  const active = document.activeElement;
+  const holder = active && active.closest && active.closest(".chapter-item, .chapter");
+  focusToRestore = holder && { holder: holder.id, name: active.name || "", tag: active.tagName,
+                               menu: !!active.closest(".row-menu"), box: active.classList.contains("item-select") };
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (swapTargetId(event) !== "chapters" || !focusToRestore) return;
+  const { holder: holderId, name, tag, menu, box } = focusToRestore;
+  focusToRestore = null;
+  const holder = document.getElementById(holderId);
+  if (!holder) return;
+  const own = (selector) => Array.from(holder.querySelectorAll(selector)).find((element) =>
+    element.closest(".chapter-item, .chapter") === holder);
+  const same = menu ? own(".menu-button") : box ? own(".item-select") : own(`${tag.toLowerCase()}[name="${name}"]`);
+  (same || own(".menu-button") || own("input, button")).focus();
+});
+
+// ---- drag and drop ---------------------------------------------------------------------------
+// Dropping an item sends the whole new order of the chapter it lands in, in one request; an item
+// from another chapter moves with it.
+function makeSortable() {
+  if (!window.Sortable) return;
+  // The docked library panel (wide screens): its files are copied out (the panel keeps them) and
+  // dropped into a chapter, which links the file at its end (the picker's route).
+  document.querySelectorAll("#library-panel .panel-list").forEach((list) => {
+    if (list.dataset.sortable) return;
+    list.dataset.sortable = "1";
+    Sortable.create(list, {
+      group: { name: "chapter-items", pull: "clone", put: false }, sort: false, draggable: ".panel-file",
+      animation: 120, forceFallback: true,
+      onEnd(event) {
+        const target = event.to;
+        if (!target.dataset.linkUrl) return;
+        event.item.remove();  // the chapter's answer brings the new item
+        htmx.ajax("POST", target.dataset.linkUrl, { source: target, target: "#chapters", swap: "outerHTML",
+                                                   values: { media: event.item.dataset.mediaId } });
+      },
+    });
+  });
+  document.querySelectorAll("#chapters .item-list").forEach((list) => {
+    if (list.dataset.sortable) return;
+    list.dataset.sortable = "1";
+    Sortable.create(list, {
+      group: "chapter-items", handle: ".drag-handle", animation: 120, forceFallback: true,
+      onEnd(event) {
+        const target = event.to;
+        if (event.from === target && event.oldIndex === event.newIndex) return;
+        const values = { item: Array.from(target.querySelectorAll(":scope > .chapter-item")).map((li) => li.dataset.itemId) };
+        htmx.ajax("POST", target.dataset.orderUrl, { source: target, target: "#chapters", swap: "outerHTML", values });
+      },
+    });
+  });
+}
+
+// ---- the selection of items --------------------------------------------------------------------
+// Ticked items are kept by id, so the boxes of a chapter swapped in again show the same ticks;
+// Shift+click ticks (or unticks) the range from the last box clicked. The bar's buttons send the
+// ticked boxes themselves (hx-include).
+const selection = { ids: new Set(), anchor: null };
+const boxes = () => Array.from(document.querySelectorAll("#chapters .item-select"));
+
+function renderSelection() {
+  const bar = document.getElementById("item-selection");
+  if (!bar) return;
+  const all = boxes();
+  const present = new Set(all.map((box) => box.value));
+  for (const id of Array.from(selection.ids)) if (!present.has(id)) selection.ids.delete(id);
+  for (const box of all) {
+    box.checked = selection.ids.has(box.value);
+    box.closest(".chapter-item").classList.toggle("is-selected", box.checked);
+  }
+  const count = selection.ids.size;
+  bar.hidden = count === 0;
+  bar.querySelector("#item-selection-count").textContent = `${count.toLocaleString("en")} selected`;
+}
+
+function clearSelection() {
+  selection.ids.clear(); selection.anchor = null;
+  renderSelection();
+}
+
+document.addEventListener("click", (event) => {
+  const box = event.target.closest && event.target.closest("#chapters .item-select");
+  if (box) {
+    const all = boxes();
+    const from = all.findIndex((other) => other.value === selection.anchor);
+    if (event.shiftKey && from >= 0) {
+      const to = all.indexOf(box);
+      for (const other of all.slice(Math.min(from, to), Math.max(from, to) + 1)) {
+        if (box.checked) selection.ids.add(other.value); else selection.ids.delete(other.value);
+      }
+    }
+    if (box.checked) selection.ids.add(box.value); else selection.ids.delete(box.value);
+    selection.anchor = box.value;
+    renderSelection();
+    return;
+  }
+  if (event.target.closest && event.target.closest('[data-selection="clear"]')) clearSelection();
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !openDialog() && selection.ids.size && !event.defaultPrevented) clearSelection();
+});
+document.addEventListener("items-done", clearSelection);  // moved, copied or added: the selection is done with
+
+// ---- "Upload new": the uploading files in their chapters ----------------------------------------
+const FINISHED = ["succeeded", "failed", "cancelled"];  // "duplicate" waits for Use existing or Keep both
+const uploading = [];  // {chapterId, name, element}
+
+function panelRow(name) {
+  return Array.from(document.querySelectorAll("#operation-list > li")).find((row) => {
+    const title = row.querySelector(".op-title");
+    return title && title.textContent.trim() === name;
+  });
+}
+
+function renderUploads() {
+  for (const entry of uploading.slice()) {
+    const list = document.querySelector(`#chapter-${entry.chapterId} .item-list`);
+    if (list && !list.contains(entry.element)) list.append(entry.element);
+    const row = panelRow(entry.name);
+    if (!row) continue;
+    const bar = row.querySelector("progress");
+    const stage = row.querySelector(".op-stage");
+    if (bar) entry.element.querySelector("progress").value = bar.value;
+    if (stage) entry.element.querySelector(".op-stage").textContent = stage.textContent.trim();
+    if (FINISHED.includes(row.dataset.status)) {
+      // Linked: the chapter list refetches itself (media-changed) and shows the item. Not uploaded:
+      // the stage says so for a moment, the panel keeps the reason.
+      uploading.splice(uploading.indexOf(entry), 1);
+      setTimeout(() => entry.element.remove(), row.dataset.status === "succeeded" ? 0 : 6000);
+    }
+  }
+}
+
+document.addEventListener("change", (event) => {
+  const picker = event.target.closest && event.target.closest("input.chapter-upload");
+  const template = document.getElementById("upload-placeholder");
+  if (!picker || !template) return;
+  for (const file of Array.from(picker.files)) {
+    const element = template.content.firstElementChild.cloneNode(true);
+    element.querySelector(".upload-name").textContent = file.name;
+    element.querySelector("progress").setAttribute("aria-label", `Upload progress of ${file.name}`);
+    uploading.push({ chapterId: picker.dataset.chapterId, name: file.name, element });
+  }
+  renderUploads();
+}, true);  // before app.js queues the files (and empties the field)
+
+const activity = document.getElementById("operation-list");
+if (activity) {
+  new MutationObserver(renderUploads).observe(activity, { childList: true, subtree: true, attributes: true,
+                                                          attributeFilter: ["value", "data-status"], characterData: true });
+}
+
+document.addEventListener("htmx:afterSettle", () => { makeSortable(); renderSelection(); renderUploads(); });
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", makeSortable);
+else makeSortable();
