@@ -8,7 +8,8 @@ HTMX_WS_VERSION := 2.0.4
 TUS_JS_VERSION := 4.3.1
 SORTABLE_VERSION := 1.15.7
 HASH_WASM_VERSION := 4.13.0
-AXE_VERSION := 4.14.1  # the browser tests' accessibility checks (tests/browser/vendor)
+# axe-core: the browser tests' accessibility checks (tests/browser/vendor), not served
+AXE_VERSION := 4.14.1
 
 .PHONY: run test faults bench chromium vendor lint clean
 
