@@ -8,6 +8,8 @@ HTMX_WS_VERSION := 2.0.4
 TUS_JS_VERSION := 4.3.1
 SORTABLE_VERSION := 1.15.7
 HASH_WASM_VERSION := 4.13.0
+# axe-core: the browser tests' accessibility checks (tests/browser/vendor), not served
+AXE_VERSION := 4.14.1
 
 .PHONY: run test faults bench chromium vendor lint clean
 
@@ -57,13 +59,14 @@ bench: $(VENV)/.installed-test
 vendor:
 	rm -rf .vendor-tmp && mkdir .vendor-tmp
 	cd .vendor-tmp && npm pack --silent htmx.org@$(HTMX_VERSION) htmx-ext-ws@$(HTMX_WS_VERSION) \
-		tus-js-client@$(TUS_JS_VERSION) sortablejs@$(SORTABLE_VERSION) hash-wasm@$(HASH_WASM_VERSION) >/dev/null \
+		tus-js-client@$(TUS_JS_VERSION) sortablejs@$(SORTABLE_VERSION) hash-wasm@$(HASH_WASM_VERSION) axe-core@$(AXE_VERSION) >/dev/null \
 		&& for f in *.tgz; do tar xzf $$f --one-top-level=$${f%.tgz}; done
 	cp .vendor-tmp/htmx.org-$(HTMX_VERSION)/package/dist/htmx.min.js static/vendor/htmx-$(HTMX_VERSION).min.js
 	cp .vendor-tmp/htmx-ext-ws-$(HTMX_WS_VERSION)/package/dist/ws.min.js static/vendor/htmx-ext-ws-$(HTMX_WS_VERSION).min.js
 	cp .vendor-tmp/tus-js-client-$(TUS_JS_VERSION)/package/dist/tus.min.js static/vendor/tus-js-client-$(TUS_JS_VERSION).min.js
 	cp .vendor-tmp/sortablejs-$(SORTABLE_VERSION)/package/Sortable.min.js static/vendor/sortablejs-$(SORTABLE_VERSION).min.js
 	cp .vendor-tmp/hash-wasm-$(HASH_WASM_VERSION)/package/dist/sha256.umd.min.js static/vendor/hash-wasm-$(HASH_WASM_VERSION)-sha256.umd.min.js
+	cp .vendor-tmp/axe-core-$(AXE_VERSION)/package/axe.min.js tests/browser/vendor/axe-core-$(AXE_VERSION).min.js
 	rm -rf .vendor-tmp
 
 clean:

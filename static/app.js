@@ -515,6 +515,25 @@
     });
   }
 
+  // Before the drop, a browser tells each dragged file's MIME type (not its name or size): the overlay
+  // says how many will be refused for their type. A type it does not tell ("") is left to the server.
+  function describeDrag(overlay, transfer) {
+    const accepted = (overlay.dataset.acceptTypes || "").split(",");
+    const takes = (type) => accepted.some((rule) => (rule.endsWith("/*") ? type.startsWith(rule.slice(0, -1)) : rule === type));
+    const files = Array.from(transfer.items || []).filter((item) => item.kind === "file");
+    const refused = files.filter((item) => item.type && !takes(item.type));
+    const title = overlay.querySelector("#drop-title");
+    const note = overlay.querySelector("#drop-refused");
+    const count = (n) => (n === 1 ? "1 file" : `${n} files`);
+    title.textContent = files.length > 1 ? `Drop ${count(files.length)} to upload` : "Drop files to upload";
+    note.hidden = !refused.length;
+    if (!refused.length) return;
+    const types = Array.from(new Set(refused.map((item) => item.type))).join(", ");
+    note.textContent = refused.length === files.length
+      ? `${refused.length === 1 ? "This file is" : "These files are"} of a type the library does not take (${types}): ${refused.length === 1 ? "it" : "they"} will be refused.`
+      : `${count(refused.length)} of ${files.length} ${refused.length === 1 ? "is" : "are"} of a type the library does not take (${types}) and will be refused; the others go up.`;
+  }
+
   function setUpUploads() {
     const input = document.getElementById("upload-input");
     if (input) {
@@ -545,6 +564,7 @@
     document.addEventListener("dragenter", (event) => {
       if (!carriesFiles(event)) return;
       event.preventDefault(); depth += 1; overlay.hidden = false;
+      describeDrag(overlay, event.dataTransfer);
     });
     document.addEventListener("dragover", (event) => {
       if (!carriesFiles(event)) return;

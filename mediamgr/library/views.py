@@ -100,6 +100,11 @@ def version_rows(media):
     return rows
 
 
+def on_details_page():
+    """Whether the details are the page itself (loaded, or refreshed from it) rather than the dialog."""
+    return not is_htmx() or request.headers.get("X-Details-Page") == "true"
+
+
 def details_context(media, rename_form=None, details_form=None, tag_form=None):
     history = db.session.scalars(db.select(MediaEvent).where(MediaEvent.media_id == media.id)
                                  .order_by(MediaEvent.created_at.desc(), MediaEvent.id.desc()).limit(HISTORY_LIMIT))
@@ -118,6 +123,7 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None):
         "categories": category_suggestions(current_user),
         "share": share_link(media),
         "alt_suggestion": suggested_alt_text(media.name) if media.kind == "image" else "",
+        "heading": 1 if on_details_page() else 2,  # the page's h1; in the dialog, under the page's own
         "retryable": media.status in ("failed", "processing") and can_retry(latest_upload_operation(media)),
     }
 
@@ -139,7 +145,7 @@ def after_removal(media, message, undo_url=None, back="library.index"):
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for(back))
-    if request.headers.get("X-Details-Page") == "true":  # the full details page, not the dialog: leave it
+    if on_details_page():  # the full details page, not the dialog: leave it
         flash(message, "success")
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url_for(back)

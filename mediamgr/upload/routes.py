@@ -24,6 +24,9 @@ from .service import accept_staged_file
 from .sniff import ALLOWED, RejectedFile
 
 ACCEPT_ATTRIBUTE = ",".join(sorted({f".{ext}" for _kind, exts in ALLOWED.values() for ext in exts}))
+# What a drag may say of its files before the drop (MIME types only): the types the sniffer takes,
+# and any video or audio (browsers name those types in more ways than the sniffer's list).
+DRAG_ACCEPT_TYPES = ",".join(["video/*", "audio/*", *sorted(mime for mime in ALLOWED if not mime.startswith(("video/", "audio/")))])
 
 
 @bp.post("/media/upload")
@@ -149,4 +152,4 @@ def _upload_context():
             owned_by(ResumableUpload, current_user.id).where(ResumableUpload.completed_at.is_(None),
                                                              ResumableUpload.expires_at > utcnow())
             .order_by(ResumableUpload.created_at.desc()).limit(20)))
-    return {"resumable_uploads": resumable_uploads, "upload_accept": ACCEPT_ATTRIBUTE}
+    return {"resumable_uploads": resumable_uploads, "upload_accept": ACCEPT_ATTRIBUTE, "drag_accept_types": DRAG_ACCEPT_TYPES}

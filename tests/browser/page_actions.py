@@ -85,3 +85,16 @@ def screenshot(page, name):
 def settled(page):
     """htmx wires swapped-in content when it settles (20 ms later): a click before that does nothing."""
     expect(page.locator(".htmx-added, .htmx-settling, .htmx-request")).to_have_count(0)
+
+
+# axe-core from the npm registry (`make vendor`), run in the page: WCAG 2.2 A and AA and best practices.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1.min.js"
+AXE_RUN = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}))"""
+
+
+def axe_violations(page):
+    """What axe-core finds wrong on the page as it is now: [{id, impact, help, nodes}]."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    return page.evaluate(AXE_RUN)

@@ -23,7 +23,7 @@ def test_the_trash_shows_its_empty_state_after_the_last_permanent_delete(page, l
     page.get_by_role("link", name="Trash", exact=True).click()
     expect(page.locator(".results-summary")).to_have_text("1 file in the trash")
     page.on("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Delete last one 00000.pdf permanently").click()
+    page.get_by_role("button", name="Delete permanently: last one 00000.pdf").click()
     expect(page.get_by_text("The trash is empty.")).to_be_visible()
     expect(page.locator(".results-summary")).to_have_count(0)
     assert not problems, problems

@@ -142,3 +142,25 @@ def test_the_open_panel_never_covers_a_card(page, live_server):
     expect(page.locator("#operation-list")).to_be_hidden()
     expect(summary(page)).to_be_visible()  # collapsed, the panel is its summary line
     screenshot(page, "uploads-docked-collapsed")
+
+
+def test_the_drop_overlay_says_which_dragged_files_will_be_refused(page, live_server):
+    log_in(page, live_server.create_instructor(name="Dragging Files"))
+
+    def drag(types):
+        page.evaluate("""(types) => {
+            const transfer = new DataTransfer();
+            types.forEach((type, index) => transfer.items.add(new File(["x"], `file ${index}`, {type})));
+            document.dispatchEvent(new DragEvent("dragenter", {bubbles: true, cancelable: true, dataTransfer: transfer}));
+        }""", types)
+
+    drag(["image/png", "video/mp4", "application/zip"])
+    overlay = page.locator("#drop-overlay")
+    expect(overlay).to_be_visible()
+    expect(overlay.locator("#drop-title")).to_have_text("Drop 3 files to upload")
+    expect(overlay.locator("#drop-refused")).to_have_text(
+        "1 file of 3 is of a type the library does not take (application/zip) and will be refused; the others go up.")
+    screenshot(page, "drop-overlay-refused")
+    page.evaluate("document.dispatchEvent(new DragEvent('dragleave', {bubbles: true, dataTransfer: new DataTransfer()}))")
+    drag(["application/pdf", "audio/wav"])  # audio of any kind is taken (browsers name it in many ways)
+    expect(overlay.locator("#drop-refused")).to_be_hidden()
