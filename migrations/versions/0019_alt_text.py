@@ -17,5 +17,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("media_files") as batch:
-        batch.drop_column("alt_text")
+    # Not a batch (which on SQLite copies the table): a copy would lose the expression indexes and the
+    # search and summary triggers of media_files. SQLite drops a plain column in place.
+    op.drop_column("media_files", "alt_text")

@@ -1,5 +1,5 @@
-"""axe-core on every page, at laptop and phone width: zero violations. The counts per page are
-printed (`-s`) for the record."""
+"""axe-core on every page, at laptop and phone width: zero violations, and nothing wider than the
+screen. The counts per page are printed (`-s`) for the record."""
 import pytest
 from playwright.sync_api import expect
 
@@ -14,6 +14,8 @@ SIZES = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "heig
 
 def audit(page, name, found):
     settled(page)
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= page.viewport_size["width"], f"{name}: the page is {wide} px wide on a {page.viewport_size['width']} px screen"
     violations = axe_violations(page)
     found[name] = violations
     print(f"axe {name}: {len(violations)} violations", *(f"  {v['id']} ({v['impact']}): {v['nodes']}" for v in violations), sep="\n")
