@@ -266,6 +266,7 @@
     job.row.querySelector("progress").value = 0;
     if (job.xhr) job.xhr.abort();
     if (job.tus) job.tus.abort(true).catch(() => terminate(job.tus.url));
+    else if (job.uploadUrl) terminate(job.uploadUrl);  // resumed from an earlier page, still waiting its turn
     if (job.finish && (was === "paused" || job.tus)) job.finish();
     renderUseAll();
     renderSummary();
@@ -887,13 +888,21 @@
     const plain = text && !text.trim().startsWith("<") ? text : "Something went wrong. Please try again.";
     toast(plain, "error");
   });
+  // A toast's button (Undo) takes the toast away once its answer is in: removed earlier, the button
+  // would be outside the page when the answer comes, and its out-of-band rows would miss the extension
+  // on <body> that places them.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const source = event.detail.elt;
+    const item = source && source.closest && source.closest(".toast");
+    if (item) item.remove();
+  });
   document.addEventListener("htmx:sendError", () => toast("The server could not be reached. Check your connection.", "error"));
 
   document.addEventListener("click", (event) => {
     const target = event.target.closest("[data-action], .toast-close, .toast button");
     if (!target) return;
     if (target.classList.contains("toast-close")) { target.closest(".toast").remove(); return; }
-    if (target.closest(".toast") && target.hasAttribute("hx-post")) { setTimeout(() => target.closest(".toast")?.remove(), 300); return; }
+    if (target.closest(".toast") && target.hasAttribute("hx-post")) return;  // it goes when its request is done (below)
     const action = target.dataset.action;
     if (action === "close-dialog") closeDialog(false);
     if (action === "toggle-filters") {

@@ -35,7 +35,7 @@ def test_an_admin_reads_analytics_and_cleans_up_orphans(page, live_server):
     log_in(page, admin)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Analytics").click()
     expect(page.get_by_role("heading", name="Storage analytics")).to_be_visible()
-    expect(page.locator("svg[role=img]")).to_have_count(4)
+    expect(page.locator("svg[role=group]")).to_have_count(4)
     expect(page.get_by_role("group", name=re.compile("Files by size"))).to_be_visible()
     users = page.get_by_role("table").filter(has_text="Quota used")
     expect(users.get_by_role("link", name="Orphan Owner")).to_be_visible()
