@@ -84,7 +84,7 @@ class RemovedLink(db.Model):
 class CourseUndo(db.Model):
     """What an edit in the course editor took away (items, a chapter, a whole course) or where a move
     took items from, kept so that the edit's Undo can put it back (courses/undo.py). The maintenance
-    round drops them after UNDO_KEEP_HOURS. `owner_id` is the course's owner; `course_id` has no
+    round drops them after courses.undo.UNDO_KEEP (24 h). `owner_id` is the course's owner; `course_id` has no
     foreign key: a deleted course's snapshot outlives it."""
 
     __tablename__ = "course_undos"

@@ -59,7 +59,7 @@ class MediaFile(db.Model):
     audio_codec = db.Column(db.String(32))
     category = db.Column(db.String(64), nullable=False, default="")
     description = db.Column(db.Text, nullable=False, default="")
-    # What a screen reader says instead of an image (library.service.clean_alt_text); "" until written.
+    # What a screen reader says instead of an image (library.alt_text.clean_alt_text); "" until written.
     alt_text = db.Column(db.String(MAX_ALT_TEXT_LENGTH), nullable=False, default="", server_default="")
     status = db.Column(db.String(16), nullable=False, default="processing")
     failure_reason = db.Column(db.Text)

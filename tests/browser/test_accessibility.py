@@ -52,6 +52,9 @@ def test_an_instructors_pages_have_no_axe_violations(page, live_server, size):
     card(page, "diagram.png").get_by_role("link").click()
     page.reload()
     audit(page, f"details-page-{size}", found)
+    page.goto("/media/trash")
+    page.get_by_label("Select old handout 00003.pdf").check()  # the selection bar of the trash, with its options
+    audit(page, f"trash-selection-{size}", found)
     for path, name in (("/media/trash", "trash"), ("/media/duplicates", "duplicates"), ("/media/export", "export"),
                        ("/media/import", "import"), ("/analytics", "analytics"), ("/account", "account"),
                        ("/media/999999999", "not-found")):
