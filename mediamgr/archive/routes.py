@@ -8,12 +8,9 @@ from flask_login import current_user, login_required
 from ..bulk.selection import Selection, SelectionRefused
 from ..extensions import db
 from ..htmx import is_htmx, trigger
-from ..jobs.prepared import DownloadExpired, prepared_url
 from ..jobs.queues import BackgroundUnavailable
-from ..progress.models import Operation
 from ..progress.publisher import latest_states
-from ..progress.views import render_events
-from ..scoping import get_owned_or_404
+from ..progress.views import prepared_download, render_events
 from ..storage.base import StorageError, content_disposition
 from . import bp
 from .service import (CONTENT_TYPE, archive_entries, archive_filename, archive_size, start_archive, streams_at_once,
@@ -81,14 +78,6 @@ def _stream(selection):
 @bp.get("/media/download/<int:operation_id>")
 @login_required
 def prepared_zip(operation_id):
-    """A large selection's zip, once prepared: a fresh short-lived signed address, until it expires."""
-    operation = get_owned_or_404(Operation, operation_id)
-    if operation.kind != "archive":
-        abort(404)
-    try:
-        url = prepared_url(operation, CONTENT_TYPE)
-    except DownloadExpired:
-        abort(410, "This zip has expired: select the files and press Download again for a new one.")
-    if url is None:
-        abort(404)
-    return redirect(url)
+    """A large selection's zip, once prepared, until it expires."""
+    return prepared_download(operation_id, "archive", CONTENT_TYPE,
+                             "This zip has expired: select the files and press Download again for a new one.")

@@ -9,11 +9,10 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..htmx import is_htmx
 from ..jobs.exports import FORMATS
-from ..jobs.prepared import DownloadExpired, prepared_url
 from ..jobs.queues import BackgroundUnavailable, enqueue_export
 from ..progress.models import Operation
 from ..progress.publisher import publish_operation
-from ..scoping import get_owned_or_404
+from ..progress.views import prepared_download
 from ..storage.base import StorageError
 from ..timeutil import utcnow
 from ..upload.request import MAX_IMPORT_BYTES
@@ -79,17 +78,9 @@ def export_start():
 @bp.get("/media/export/<int:operation_id>/download")
 @login_required
 def export_file(operation_id):
-    """A prepared export: a fresh short-lived signed address of the stored file, until the export expires."""
-    operation = get_owned_or_404(Operation, operation_id)
-    if operation.kind != "export":
-        abort(404)
-    try:
-        url = prepared_url(operation, FORMATS[operation.details["format"]][0])
-    except DownloadExpired:
-        abort(410, "This export has expired: export the library again for a new one.")
-    if url is None:
-        abort(404)
-    return redirect(url)
+    """A prepared export, until it expires."""
+    return prepared_download(operation_id, "export", lambda operation: FORMATS[operation.details["format"]][0],
+                             "This export has expired: export the library again for a new one.")
 
 
 @bp.get("/media/import")

@@ -1,11 +1,12 @@
 """What progress looks like on a page: the operations a page is told about, rendered as fragments."""
 from datetime import timedelta
 
-from flask import render_template
+from flask import abort, redirect, render_template
 
 from ..extensions import db
+from ..jobs.prepared import DownloadExpired, prepared_url
 from ..library.models import MediaFile
-from ..scoping import owned, owned_by
+from ..scoping import get_owned_or_404, owned, owned_by
 from ..timeutil import utcnow
 from .models import ACTIVE, Operation
 
@@ -34,3 +35,18 @@ def render_events(events, with_cards=True, catchup=False):
     if media_ids:
         cards = {m.id: m for m in db.session.scalars(owned(MediaFile).where(MediaFile.id.in_(media_ids)))}
     return render_template("progress/_events.html", events=events, cards=cards, catchup=catchup)
+
+
+def prepared_download(operation_id, kind, content_type, expired):
+    """The user's prepared download (an export, a zip) of operation `kind`: a redirect to a fresh
+    short-lived signed address of the stored file; 410 with `expired` once it has expired."""
+    operation = get_owned_or_404(Operation, operation_id)
+    if operation.kind != kind:
+        abort(404)
+    try:
+        url = prepared_url(operation, content_type(operation) if callable(content_type) else content_type)
+    except DownloadExpired:
+        abort(410, expired)
+    if url is None:
+        abort(404)
+    return redirect(url)
