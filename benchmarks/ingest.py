@@ -21,7 +21,7 @@ from .services import SECRET_KEY, free_port, start_process, stop_process, wait_f
 MIN_RATIO_TO_CP = 0.8
 MAX_RSS_GROWTH_MB = 64
 EMAIL, PASSWORD = "uploader@bench.example", "bench-password-1"
-PAGE_CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')  # the page's hx-headers, which static/app.js sends
+PAGE_CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')  # the page's hx-headers, which static/js/page.js reads
 # Variables of the caller's environment that would point the server somewhere else.
 _FOREIGN_SETTINGS = ("DATABASE_URL", "REDIS_URL", "REDIS_NAMESPACE", "STORAGE_BACKEND", "STORAGE_ROOT", "STAGING_DIR",
                      "S3_ENDPOINT_URL", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_REGION",

@@ -22,3 +22,13 @@ def trigger(response, *events, **events_with_detail):
     current.update(events_with_detail)
     response.headers["HX-Trigger"] = json.dumps(current)
     return response
+
+
+def close_dialog(response):
+    """Close the page's dialog once this answer is in place (HX-Trigger-After-Swap). Closed earlier, with
+    the HX-Trigger events, the dialog's form would be out of the page when htmx places the answer, and
+    its out-of-band rows (an operation's row for the Activity panel) would miss the extension on <body>
+    that puts them where they belong."""
+    current = json.loads(response.headers.get("HX-Trigger-After-Swap", "{}") or "{}")
+    response.headers["HX-Trigger-After-Swap"] = json.dumps({**current, "close-dialog": True})
+    return response

@@ -1,6 +1,7 @@
 """Rules of the code that keep whole classes of bugs away, checked on the source itself: one home for
 scoping, no hand-written owner filters, imports that run one way."""
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mediamgr"
@@ -117,3 +118,39 @@ def _cycles(graph):
         if node not in index:
             visit(node)
     return found
+
+
+# ---- the front end -------------------------------------------------------------------------------------
+STATIC = PACKAGE.parent / "static"
+TEMPLATES = PACKAGE.parent / "templates"
+URL_LITERAL = re.compile(r"""["'`]/[a-z]""")  # "/media/…": a path written into the script
+MARKUP_LITERAL = re.compile(r"""["'`][^"'`\n]*<[a-zA-Z/!]""")  # "<li class=…": markup built in the script
+
+
+def own_scripts():
+    return sorted(path for path in STATIC.rglob("*.js") if "vendor" not in path.relative_to(STATIC).parts)
+
+
+def code_of(path):
+    """The script without its comments (a comment may name a URL or an element)."""
+    return re.sub(r"^\s*//.*$|\s//\s.*$", "", path.read_text(), flags=re.MULTILINE)
+
+
+def test_the_front_end_is_small_es_modules_that_name_the_markup_they_own():
+    scripts = own_scripts()
+    assert scripts and {path.parent for path in scripts} == {STATIC / "js"}, "the page's scripts live in static/js"
+    for path in scripts:
+        text = path.read_text()
+        assert text.startswith("// "), f"{path.name}: starts with a comment naming the markup it owns"
+        assert len(text.splitlines()) <= 300, f"{path.name}: {len(text.splitlines())} lines; split it along its seams"
+        assert not re.search(r"^\(function", text, re.MULTILINE), f"{path.name}: a module, not an IIFE"
+    tags = [tag for page in TEMPLATES.rglob("*.html")
+            for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", page.read_text()) if "vendor/" not in tag]
+    assert tags and all('type="module"' in tag for tag in tags), tags
+
+
+def test_the_front_end_takes_urls_and_markup_from_the_server():
+    for path in own_scripts():
+        code = code_of(path)
+        assert not URL_LITERAL.search(code), f"{path.name}: a URL written in the script (use a data-* attribute)"
+        assert not MARKUP_LITERAL.search(code), f"{path.name}: markup built in the script (use a server <template>)"

@@ -34,7 +34,7 @@ def _selection():
 @login_required
 def download_selection():
     """The selection's zip. From the page (htmx): a small one answers with a form the page submits at
-    once (static/sharing.js), as a download cannot come through htmx; a large one starts the job. The
+    once (static/js/sharing.js), as a download cannot come through htmx; a large one starts the job. The
     form's own submission (or a page without JavaScript) gets the zip itself."""
     selection = _selection()
     count, size = archive_size(selection, current_user)

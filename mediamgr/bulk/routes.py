@@ -3,7 +3,7 @@ matching" count. Cancel, Retry and the failure list are operations' routes (oper
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..htmx import is_htmx, trigger
+from ..htmx import close_dialog, is_htmx, trigger
 from ..jobs.queues import BackgroundUnavailable
 from ..library.queries import tag_suggestions
 from ..progress.publisher import latest_states
@@ -53,7 +53,7 @@ def start():
         flash(f"{operation.title}: started.", "success")
         return redirect(_back(selection))
     response = make_response(render_events([latest_states([operation])[operation.id]], catchup=True))
-    return trigger(response, "bulk-started", "close-dialog")
+    return close_dialog(trigger(response, "bulk-started"))
 
 
 @bp.post("/media/bulk/dialog")

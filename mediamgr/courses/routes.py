@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..auth.models import User
 from ..extensions import db
-from ..htmx import is_htmx, page_or_fragment, trigger
+from ..htmx import close_dialog, is_htmx, page_or_fragment
 from ..library.models import MediaFile
 from ..library.queries import ADDED_PRESETS, SORTS, TYPE_LABELS, LibraryFilter, category_suggestions, library_page
 from ..library.views import after_edit, media_urls
@@ -232,7 +232,7 @@ def link(chapter_id):
     if question is not None:
         return question
     response = apply_edit(chapter.course, lambda: link_media(chapter, media_ids), chapter_ids={chapter.id})
-    return trigger(response, "close-dialog") if is_htmx() and response.status_code == 200 else response
+    return close_dialog(response) if is_htmx() and response.status_code == 200 else response
 
 
 def ask_before_linking_again(chapter, media_ids):

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..bulk.selection import Selection, SelectionRefused
 from ..extensions import db
-from ..htmx import is_htmx, trigger
+from ..htmx import close_dialog, is_htmx, trigger
 from ..parsing import id_or_400, ids_or_400
 from ..scoping import scoped_to
 from . import bp
@@ -55,8 +55,7 @@ def remove_selected(course_id):
                       then=lambda answer, done: with_undo(answer, done[1], f"Removed {_count(len(done[0]))}."))
 
 
-# "items-done" comes before "close-dialog": htmx sends the events to the dialog's form in this order,
-# and once the dialog is gone they would not reach the page.
+# "items-done" reaches the page through the dialog's form, so the dialog closes after it (close_dialog).
 @bp.post("/courses/<int:course_id>/items/move")
 @login_required
 def move_selected(course_id):
@@ -67,7 +66,7 @@ def move_selected(course_id):
     answer = apply_edit(course, lambda: move_items_to(course, item_ids, target),
                         chapter_ids=lambda done: {target.id, *done[1]},
                         then=lambda answer, done: with_undo(answer, done[2], f"Moved {_count(len(done[0]))} to “{target.title}”."))
-    return trigger(answer, "items-done", "close-dialog") if is_htmx() and answer.status_code == 200 else answer
+    return close_dialog(trigger(answer, "items-done")) if is_htmx() and answer.status_code == 200 else answer
 
 
 @bp.post("/courses/<int:course_id>/items/copy")
@@ -89,7 +88,7 @@ def copy_selected(course_id):
         flash(message, "success")
         return redirect(url_for("courses.edit", course_id=course.id))
     response = make_response(render_template("courses/_undo_toast.html", message=message))
-    return trigger(response, "items-done", "close-dialog")
+    return close_dialog(trigger(response, "items-done"))
 
 
 @bp.get("/courses/<int:course_id>/items/choose")
@@ -162,7 +161,7 @@ def add_to_course():
         flash(message, "success")
         return redirect(url_for("library.index"))
     response = make_response(render_template("courses/_undo_toast.html", message=message))
-    return trigger(response, "items-done", "media-changed", "close-dialog")
+    return close_dialog(trigger(response, "items-done", "media-changed"))
 
 
 # ---- Undo ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..courses.usage import places, removed_links, where_used_text
 from ..extensions import db
-from ..htmx import is_htmx, trigger
+from ..htmx import close_dialog, is_htmx, trigger
 from ..jobs.queues import enqueue_document_pages
 from ..scoping import sees_everyone
 from ..storage import get_storage
@@ -154,7 +154,7 @@ def after_removal(media, message, undo_url=None, back="library.index"):
     remove_ids = [f"trash-{media.id}"] if on_trash_page else ([f"media-{media.id}"] if media.in_trash else [])
     response = make_response(render_template("library/_removed.html", media=media, message=message,
                                              undo_url=undo_url, remove_ids=remove_ids))
-    return trigger(response, "close-dialog", "media-changed")  # counts and empty states refresh too
+    return close_dialog(trigger(response, "media-changed"))  # counts and empty states refresh too
 
 
 def in_use_answer(media, file_places):

@@ -42,6 +42,15 @@ def drop_files(page, files):
     }""", [[name, base64.b64encode(content).decode()] for name, content in files.items()])
 
 
+def selection_button(page, name):
+    """A button of the library's selection bar; on a phone its choices are behind "Actions"."""
+    bar = page.get_by_role("form", name="Selected files")
+    more = bar.get_by_role("button", name="Actions")
+    if more.is_visible() and more.get_attribute("aria-expanded") == "false":
+        more.click()
+    return bar.get_by_role("button", name=name, exact=True)
+
+
 def upload_row(page, name):
     """A file's row in the upload panel."""
     return page.locator("#operation-list > li").filter(has=page.get_by_text(name, exact=True))

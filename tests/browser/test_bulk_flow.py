@@ -112,3 +112,18 @@ def test_a_bulk_trash_of_many_asks_first_and_undo_brings_them_back(page, live_se
     for media_id in chosen:
         expect(page.locator(f"[data-media-id='{media_id}']")).to_have_count(1)
     expect(page.get_by_role("button", name=re.compile("^Undo"))).to_have_count(0)
+
+
+def test_an_answer_that_closes_the_dialog_still_places_its_activity_row(page, live_server):
+    """The row of an operation started from a dialog comes in the dialog's answer, which also closes the
+    dialog. With the progress socket silent (it usually brings the row first), the row must still reach
+    the Activity panel without an error: the dialog closes after the answer's rows are placed."""
+    page.context.route_web_socket(re.compile(r"/ws/progress"), lambda socket: None)  # open, but never a word
+    log_in(page, seeded_instructor(live_server))
+    cards(page).first.locator("input.select-box").check()
+    bulk_bar(page).get_by_role("button", name="Add tags…").click()
+    dialog = page.get_by_role("dialog", name="Add tags to 1 file")
+    dialog.get_by_label("Tags").fill("graded")
+    dialog.get_by_role("button", name="Add tags").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#operation-list > li[data-kind='bulk']")).to_have_count(1)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from factories import stored_files
 from mediamgr.extensions import db
 from media_samples import png_bytes
-from page_actions import card, log_in, open_details, screenshot, settled, upload_and_wait
+from page_actions import card, log_in, open_details, screenshot, selection_button, settled, upload_and_wait
 
 SIZES = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -51,7 +51,7 @@ def test_a_small_selection_downloads_as_a_zip_at_once(sized, live_server):
         card(page, name).locator("input.select-box").check()
     bar = page.get_by_role("form", name="Selected files")
     expect(bar.locator("#bulk-count")).to_have_text("2 selected")
-    download_button = bar.get_by_role("button", name="Download", exact=True)
+    download_button = selection_button(page, "Download")
     expect(download_button).to_be_visible()
     fits(page, "selection")
     with page.expect_download() as started:
@@ -70,10 +70,10 @@ def test_a_large_selection_is_prepared_with_progress_and_offered_in_the_activity
     log_in(page, seeded(live_server, {f"scan {number:03d}.pdf": b"scan %d" % number for number in range(205)}))
     page.locator("input.select-box").first.check()
     bar = page.get_by_role("form", name="Selected files")
-    bar.get_by_role("button", name="Select all 205 files matching").click()
+    selection_button(page, "Select all 205 files matching").click()
     expect(bar.locator("#bulk-count")).to_have_text("All 205 files matching this filter are selected")
     settled(page)
-    bar.get_by_role("button", name="Download", exact=True).click()
+    selection_button(page, "Download").click()
     row = page.locator("#operation-list > li[data-kind='archive']")
     expect(row).to_contain_text("Zip of 205 files")
     expect(row).to_contain_text("Ready to download until", timeout=60_000)

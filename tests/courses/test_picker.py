@@ -46,7 +46,7 @@ def test_files_already_in_the_chapter_are_marked_and_the_choice_is_added_in_orde
     first, second, third = make_videos("ada@example.com", 3, "clip")
     chapter = chapter_of(ada)
     answer = ada.post(f"/chapters/{chapter}/items", {"media": [str(third), str(first)]})
-    assert answer.status_code == 200 and "close-dialog" in answer.headers["HX-Trigger"]
+    assert answer.status_code == 200 and "close-dialog" in answer.headers["HX-Trigger-After-Swap"]
     dialog = ada.get(f"/chapters/{chapter}/picker", htmx=True).get_data(as_text=True)
     assert dialog.count("In this chapter") == 2 and "Choose clip 00002.pdf (already in this chapter)" in dialog
     assert not re.search(rf'id="pick-{third}"[^>]*disabled', dialog)

@@ -110,7 +110,7 @@ def test_description_and_category(ada, video):
 @pytest.mark.both_databases
 def test_trash_undo_and_restore(ada, video):
     response = ada.post(f"/media/{video.id}/trash")
-    assert "Undo" in response.get_data(as_text=True) and "close-dialog" in response.headers["HX-Trigger"]
+    assert "Undo" in response.get_data(as_text=True) and "close-dialog" in response.headers["HX-Trigger-After-Swap"]
     assert f'data-media-id="{video.id}"' not in ada.get("/media").get_data(as_text=True)
     assert "Lecture 1.webm" in ada.get("/media/trash").get_data(as_text=True)
     ada.post(f"/media/{video.id}/restore")

@@ -1,100 +1,14 @@
 // The course editor (templates/courses/edit.html): the chapter list #chapters (its items' titles
 // edited in place, Alt+Up/Down, drag and drop with SortableJS, focus kept across its swaps; files
-// dragged in from the docked library panel #library-panel), the
-// rows' actions menus (.row-menu: a .menu-button and its role="menu", the WAI-ARIA menu button
-// pattern), and the selection of items (.item-select boxes, the #item-selection bar). URLs come from
-// the markup (hx-* and data-order-url); the server renders every piece of HTML. "Upload new" shows
-// each file in its chapter (the #upload-placeholder template) with the progress of its row in the
-// Activity panel (#operation-list), until it is linked there.
-
-const toast = (message, kind) => window.mediamgr && window.mediamgr.toast(message, kind);
-const swapTargetId = (event) => (event.detail && event.detail.target && event.detail.target.id) || "";
-const openDialog = () => document.querySelector("#dialog-root > dialog");
-
-// ---- actions menus ---------------------------------------------------------------------------
-let shortcutTarget = null;  // the menu item a keyboard shortcut is clicking
-function menuItems(menu) { return Array.from(menu.querySelectorAll('[role="menuitem"]')); }
-function menuOf(button) { return document.getElementById(button.getAttribute("aria-controls")); }
-
-function openMenu(button, focus = "first") {
-  closeMenus(button);
-  const menu = menuOf(button);
-  if (!menu) return;
-  menu.classList.add("is-open");
-  button.setAttribute("aria-expanded", "true");
-  const items = menuItems(menu);
-  // Open it upwards when it would run past the bottom of the window.
-  menu.classList.toggle("opens-up", button.getBoundingClientRect().bottom + menu.offsetHeight > window.innerHeight);
-  const target = focus === "last" ? items[items.length - 1] : items[0];
-  if (target) target.focus();
-}
-
-function closeMenu(button, refocus) {
-  const menu = menuOf(button);
-  if (menu) menu.classList.remove("is-open", "opens-up");
-  button.setAttribute("aria-expanded", "false");
-  if (refocus) button.focus();
-}
-
-function closeMenus(except) {
-  document.querySelectorAll('.menu-button[aria-expanded="true"]').forEach((button) => {
-    if (button !== except) closeMenu(button, false);
-  });
-}
-
-document.addEventListener("click", (event) => {
-  const button = event.target.closest && event.target.closest(".menu-button");
-  if (button) {
-    if (button.getAttribute("aria-expanded") === "true") closeMenu(button, true);
-    else openMenu(button);
-    return;
-  }
-  const item = event.target.closest && event.target.closest('.row-menu [role="menuitem"]');
-  if (item && item === shortcutTarget) return;  // Alt+Up/Down: focus stays in the title
-  if (item) {
-    // The action goes on (a form's submit, a dialog's request); focus goes back to the menu's
-    // button, which the chapter list's swap gives back to the same row's button.
-    const owner = item.closest(".row-menu").querySelector(".menu-button");
-    setTimeout(() => closeMenu(owner, true), 0);
-    return;
-  }
-  closeMenus(null);
-});
-
-document.addEventListener("keydown", (event) => {
-  const button = event.target.closest && event.target.closest(".menu-button");
-  if (button && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
-    event.preventDefault();
-    openMenu(button, event.key === "ArrowUp" ? "last" : "first");
-    return;
-  }
-  const menu = event.target.closest && event.target.closest('.row-menu [role="menu"]');
-  if (!menu) return;
-  const owner = menu.closest(".row-menu").querySelector(".menu-button");
-  const items = menuItems(menu);
-  const at = items.indexOf(document.activeElement);
-  const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
-  if (step) {
-    event.preventDefault();
-    items[(at + step + items.length) % items.length].focus();
-  } else if (event.key === "Home" || event.key === "End") {
-    event.preventDefault();
-    items[event.key === "Home" ? 0 : items.length - 1].focus();
-  } else if (event.key === "Escape") {
-    event.preventDefault(); event.stopPropagation();
-    closeMenu(owner, true);
-  } else if (event.key === "Tab") {
-    closeMenu(owner, true);  // focus then moves on from the button, as Tab does
-  } else if (event.key === " " && document.activeElement.tagName === "A") {
-    event.preventDefault(); document.activeElement.click();  // Space activates a menuitem link too
-  }
-});
-
-document.addEventListener("focusout", (event) => {
-  const menu = event.target.closest && event.target.closest('.row-menu [role="menu"].is-open');
-  if (!menu || (event.relatedTarget && menu.closest(".row-menu").contains(event.relatedTarget))) return;
-  if (event.relatedTarget) closeMenu(menu.closest(".row-menu").querySelector(".menu-button"), false);
-});
+// dragged in from the docked library panel #library-panel), and the selection of items (.item-select
+// boxes, the #item-selection bar). The rows' actions menus are menus.js. URLs come from the markup
+// (hx-* and data-order-url / data-link-url); the server renders every piece of HTML. "Upload new"
+// shows each file in its chapter (the #upload-placeholder template) with the progress of its row in
+// the Activity panel (#operation-list), until it is linked there.
+import { openDialog, swapTargetId } from "./page.js";
+import { toast } from "./toasts.js";
+import { FINISHED } from "./progress.js";
+import { shortcutClick } from "./menus.js";
 
 // ---- titles edited in place, Alt+Up / Alt+Down ------------------------------------------------
 // Enter or leaving the field saves, Escape puts the old title back. Alt+Up / Alt+Down move the item
@@ -111,9 +25,7 @@ document.addEventListener("keydown", (event) => {
     const button = item.querySelector(`button[name="direction"][value="${event.key === "ArrowUp" ? "up" : "down"}"]`);
     if (button) {
       event.preventDefault();
-      shortcutTarget = button;
-      button.click();
-      shortcutTarget = null;
+      shortcutClick(button);
     }
   }
 }, true);
@@ -214,6 +126,7 @@ function renderSelection() {
   }
   const count = selection.ids.size;
   bar.hidden = count === 0;
+  document.body.classList.toggle("has-selection", count > 0);  // room under the chapters for the bar on a phone
   bar.querySelector("#item-selection-count").textContent = `${count.toLocaleString("en")} selected`;
 }
 
@@ -247,7 +160,7 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("items-done", clearSelection);  // moved, copied or added: the selection is done with
 
 // ---- "Upload new": the uploading files in their chapters ----------------------------------------
-const FINISHED = ["succeeded", "failed", "cancelled"];  // "duplicate" waits for Use existing or Keep both
+// FINISHED: a row that says "duplicate" is not, it waits for Use existing or Keep both.
 const uploading = [];  // {chapterId, name, element}
 
 function panelRow(name) {
@@ -287,7 +200,7 @@ document.addEventListener("change", (event) => {
     uploading.push({ chapterId: picker.dataset.chapterId, name: file.name, element });
   }
   renderUploads();
-}, true);  // before app.js queues the files (and empties the field)
+}, true);  // before uploads.js queues the files (and empties the field)
 
 const activity = document.getElementById("operation-list");
 if (activity) {

@@ -1,7 +1,11 @@
-// The filter controls' glue (templates/_filters.html, templates/library/_list_columns.html): the
-// Added control ([data-added-filter]: its choice and its two date fields kept in step), the list
-// view's column headers (a[data-sort]: each sets the filter form's Sort, so the whole filter goes),
-// and the library's filter form (#filters) set from the address after Back or Forward.
+// The filter controls (templates/_filters.html: the library's form #filters, the picker's and the
+// docked library panel's): the tag field ([data-tag-filter]: its list asked for on change and on
+// Enter), the Added control ([data-added-filter]: its choice and its two date fields kept in step),
+// the Filters disclosure on a phone ([data-action="toggle-filters"]), the list view's column headers
+// (templates/library/_list_columns.html, a[data-sort]: each sets the form's Sort, so the whole
+// filter goes), the "/" key to the search field #search, and the library's form set from the address
+// after Back or Forward.
+import { openDialog } from "./page.js";
 
 // Capture phase: this runs before htmx's own change handler reads the form's values.
 document.addEventListener("change", (event) => {
@@ -61,4 +65,37 @@ function showFilterOf(form, params) {
 document.addEventListener("htmx:historyRestore", () => {
   const form = document.getElementById("filters");
   if (form) showFilterOf(form, new URLSearchParams(location.search));
+});
+
+// The tag field asks for its list on change and on Enter (Enter may pick a suggestion without a
+// change event), through one trigger, "tag-apply changed", so a value is asked for once: leaving the
+// field after Enter fires a change that would fetch the same list again and clear a selection made
+// since. Enter also submits the form; the tag field's own request stands for that submit.
+function applyTag(event) {
+  if (event.target.matches && event.target.matches("[data-tag-filter]") && (event.type === "change" || event.key === "Enter")) {
+    htmx.trigger(event.target, "tag-apply");
+  }
+}
+document.addEventListener("change", applyTag);
+document.addEventListener("keyup", applyTag);
+document.addEventListener("htmx:confirm", (event) => {
+  const trigger = event.detail.triggeringEvent;
+  if (trigger && trigger.type === "submit" && event.detail.elt.matches("[data-filters]") &&
+      document.activeElement && document.activeElement.matches("[data-tag-filter]")) event.preventDefault();
+});
+
+// On a phone the controls fold behind a "Filters" button.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest && event.target.closest('[data-action="toggle-filters"]');
+  if (!toggle) return;
+  const expanded = document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("is-expanded");
+  toggle.setAttribute("aria-expanded", String(expanded));
+});
+
+document.addEventListener("keydown", (event) => {
+  const typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+  if (event.key === "/" && !typing && !openDialog()) {
+    const search = document.getElementById("search");
+    if (search) { event.preventDefault(); search.focus(); }
+  }
 });
