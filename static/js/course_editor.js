@@ -47,6 +47,24 @@ document.addEventListener("htmx:beforeRequest", (event) => {
       typing.value !== (typing.dataset.saved ?? typing.defaultValue)) event.preventDefault();
 });
 
+// Every answer about the chapter list is all of it, rendered when its edit was saved. When edits
+// overlap (a title saved while another is on its way), an answer rendered before the other edit was
+// saved can arrive last and put the old text back: once the last of them is in, the list is asked for
+// again ("chapters-stale"), so it shows what the server holds. (After the guard above: a refetch it
+// stops is never sent.)
+const overlap = { inFlight: 0, seen: false };
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.defaultPrevented || swapTargetId(event) !== "chapters") return;
+  overlap.seen = overlap.seen || overlap.inFlight > 0;
+  overlap.inFlight += 1;
+  event.detail.xhr.addEventListener("loadend", () => {  // also for an answer htmx no longer places
+    overlap.inFlight -= 1;
+    if (overlap.inFlight || !overlap.seen) return;
+    overlap.seen = false;
+    setTimeout(() => htmx.trigger(document.getElementById("chapters"), "chapters-stale"), 0);
+  });
+});
+
 // ---- focus across the chapter list's swaps ------------------------------------------------------
 // After the list (or some of its chapters) is swapped in again, focus returns to the same control
 // of the same item or chapter: its title field, or its menu's button after a menu action.

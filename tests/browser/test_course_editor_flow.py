@@ -284,3 +284,38 @@ def test_upload_new_shows_the_file_in_its_chapter_until_it_is_linked(page, live_
     expect_titles(page, 1, ["Lecture 00004", "Bonus lab"])  # linked once processed
     expect(placeholder).to_have_count(0)
     assert not problems, problems
+
+
+def test_overlapping_edits_end_with_the_list_the_server_holds(page, live_server):
+    """Two titles saved in quick succession, their answers delivered in the other order: the first
+    answer, rendered before the second title was saved, arrives last. The list must end up showing
+    both titles as saved."""
+    email, course_id = course_with_items(live_server, "Quick Typist", chapters=(("Week 1", 2),))
+    log_in(page, email)
+    page.goto(f"/courses/{course_id}/edit")
+    held = []
+
+    def hold_answer(route, request):
+        held.append((route, route.fetch()))  # rendered now, delivered when the test says
+
+    def wait_for(count):
+        for _ in range(100):  # route handlers run while the test waits on the page
+            if len(held) >= count:
+                return
+            page.wait_for_timeout(50)
+        raise AssertionError(f"{count} titles were not sent")
+
+    page.route("**/items/*/title", hold_answer)
+    first, second = titles(page, 0).nth(0), titles(page, 0).nth(1)
+    first.fill("Opening")
+    first.press("Enter")
+    wait_for(1)
+    second.fill("Closing")
+    second.press("Enter")
+    wait_for(2)
+    (first_route, first_answer), (second_route, second_answer) = held
+    second_route.fulfill(response=second_answer)
+    expect_titles(page, 0, ["Opening", "Closing"])
+    first_route.fulfill(response=first_answer)  # it shows "Lecture 00001" as the second title
+    page.wait_for_timeout(500)
+    expect_titles(page, 0, ["Opening", "Closing"])

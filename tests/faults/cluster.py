@@ -44,14 +44,20 @@ class Client:
     CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
     FORM = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
+    # Signing in is each test's setup, not what it measures: on a loaded machine (CI runs the browser
+    # tests beside this suite) a page process can be slow to answer, so it gets more time than a
+    # test's own requests; a failed test prints every process's log (conftest.py).
+    SIGN_IN_SECONDS = 30
+
     def __init__(self, urls, email):
         self.urls, self.turn = urls, 0
         self.http = requests.Session()
-        form = self.FORM.search(self.http.get(urls[0] + "/login", timeout=10).text).group(1)
+        wait = self.SIGN_IN_SECONDS
+        form = self.FORM.search(self.http.get(urls[0] + "/login", timeout=wait).text).group(1)
         answer = self.http.post(urls[0] + "/login", data={"email": email, "password": PASSWORD, "csrf_token": form},
-                                allow_redirects=False, timeout=10)
+                                allow_redirects=False, timeout=wait)
         assert answer.status_code == 302, answer.text[:500]
-        self.token = self.CSRF.search(self.http.get(urls[0] + "/media", timeout=10).text).group(1)
+        self.token = self.CSRF.search(self.http.get(urls[0] + "/media", timeout=wait).text).group(1)
 
     def url(self, path):
         self.turn += 1
@@ -123,7 +129,7 @@ class Cluster:
         self.process_app = SimpleNamespace(instance_path=self.app.instance_path, config={
             **self.app.config, "SQLALCHEMY_DATABASE_URI": proxied,
             "S3_ENDPOINT_URL": f"http://127.0.0.1:{self.s3_proxy.port}"})
-        self.process_settings = {"MAINTENANCE_INTERVAL": INTERVAL, "BULK_STALE_SECONDS": INTERVAL,
+        self.process_settings = {"MAINTENANCE_INTERVAL": INTERVAL, "BULK_STALE_SECONDS": INTERVAL, "ACCESS_LOG": "1",
                                  "MAX_UPLOAD_BYTES": 64 * 1024**2}
         self.webs = [self._supervised(start_web(self.process_app, self.logs / f"web-{n}.log",
                                                 **self.process_settings)) for n in (1, 2)]
