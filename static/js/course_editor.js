@@ -144,7 +144,6 @@ function renderSelection() {
   }
   const count = selection.ids.size;
   bar.hidden = count === 0;
-  document.body.classList.toggle("has-selection", count > 0);  // room under the chapters for the bar on a phone
   bar.querySelector("#item-selection-count").textContent = `${count.toLocaleString("en")} selected`;
 }
 

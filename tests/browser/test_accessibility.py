@@ -43,6 +43,12 @@ def test_an_instructors_pages_have_no_axe_violations(page, live_server, size):
     log_in(page, email)
     upload_and_wait(page, {"diagram.png": png_bytes(320, 240)})
     audit(page, f"library-{size}", found)
+    page.get_by_role("button", name="Select", exact=True).click()  # selection mode, a file ticked, the bar's choices
+    card(page, "diagram.png").locator(".card-link").click()
+    if size == "phone":
+        page.get_by_role("form", name="Selected files").get_by_role("button", name="Actions").click()
+    audit(page, f"library-selecting-{size}", found)
+    page.keyboard.press("Escape")
     page.goto("/media?view=list")
     audit(page, f"library-list-{size}", found)
     page.goto("/media")
@@ -79,6 +85,8 @@ def test_an_instructors_pages_have_no_axe_violations(page, live_server, size):
     dialog.get_by_role("button", name="Add 1 file").click()
     expect(dialog).to_be_hidden()
     audit(page, f"course-editor-{size}", found)
+    page.get_by_label("Select “handout 00000”").click()  # the editor's selection bar
+    audit(page, f"course-editor-selection-{size}", found)
     assert_clean(found)
 
 
