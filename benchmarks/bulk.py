@@ -123,13 +123,18 @@ def run(config, label, report, rounds, folder):
     with app.app_context():
         ensure_user(EMAIL, PASSWORD, "Bulk Bench", "instructor")
         owner, _keys = _make_files(EMAIL, FILES, TAG)
-        client = app.test_client()
-        form = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-        client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
-        csrf = re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/media").get_data(as_text=True)).group(1)
+        owner_id = owner.id
+        db.session.remove()
+    # Signed in with no app context held: each request gets its own, as under gunicorn. (Held, the login
+    # page's CSRF token stayed in `g` after sign-in started a new session, and every POST was refused.)
+    client = app.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    csrf = re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/media").get_data(as_text=True)).group(1)
+    with app.app_context():
         worker = _worker(config, folder / f"bulk-worker-{label}.log")
-        events = EventCounter(owner.id)
+        events = EventCounter(owner_id)
         rows = []
         try:
             time.sleep(2)  # the worker is up and listening

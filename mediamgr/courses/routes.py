@@ -69,11 +69,12 @@ def edit(course_id):
 
 
 def editor_urls():
-    """(CSRF token, "/items/" prefix, "/media/" prefix of the thumbnails): what every item of the
-    editor uses, built once per answer instead of once per item (a course of 2,500 items would spend
-    most of its time on url_for)."""
+    """(CSRF token, "/items/" prefix, "/media/" prefix of the thumbnails, "/chapters/" prefix, the
+    upload URL): what every item and chapter of the editor uses, built once per answer instead of once
+    per item or chapter (a course of 2,500 items would spend most of its time on url_for)."""
     return (generate_csrf(), url_for("courses.remove", item_id=0).removesuffix("0/remove"),
-            url_for("library.thumbnail", media_id=0).removesuffix("0/thumbnail"))
+            url_for("library.thumbnail", media_id=0).removesuffix("0/thumbnail"),
+            url_for("courses.retitle_chapter", chapter_id=0).removesuffix("0/title"), url_for("upload.upload_files"))
 
 
 def editor_context(course_id):

@@ -8,7 +8,20 @@
 import { openDialog, swapTargetId } from "./page.js";
 import { toast } from "./toasts.js";
 import { FINISHED } from "./progress.js";
-import { shortcutClick } from "./menus.js";
+import { describeMenus, ensureMenu, shortcutClick } from "./menus.js";
+
+// ---- the items' actions menus ---------------------------------------------------------------------
+// Made when first opened from the page's #item-menu-template: the item's id, and no Move up for the
+// first item of a chapter, no Move down for the last, no Move to chapter… in a course of one chapter.
+describeMenus("item-menu-template", (button) => {
+  const row = button.closest(".chapter-item");
+  const isItem = (element) => !!element && element.matches(".chapter-item");
+  const leaveOut = [];
+  if (!isItem(row.previousElementSibling)) leaveOut.push("first");
+  if (!isItem(row.nextElementSibling)) leaveOut.push("last");
+  if (document.querySelectorAll("#chapters .chapter").length < 2) leaveOut.push("single");
+  return { values: { id: row.dataset.itemId }, leaveOut };
+});
 
 // ---- titles edited in place, Alt+Up / Alt+Down ------------------------------------------------
 // Enter or leaving the field saves, Escape puts the old title back. Alt+Up / Alt+Down move the item
@@ -22,7 +35,8 @@ document.addEventListener("keydown", (event) => {
   }
   const item = event.target.closest && event.target.closest(".chapter-item");
   if (item && event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
-    const button = item.querySelector(`button[name="direction"][value="${event.key === "ArrowUp" ? "up" : "down"}"]`);
+    const menu = ensureMenu(item.querySelector(".menu-button"));
+    const button = menu && menu.querySelector(`button[name="direction"][value="${event.key === "ArrowUp" ? "up" : "down"}"]`);
     if (button) {
       event.preventDefault();
       shortcutClick(button);

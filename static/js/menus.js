@@ -2,7 +2,11 @@
 // .menu-button and the role="menu" it controls, the WAI-ARIA menu button pattern. Enter, Space or
 // Arrow Down open it on the first item, Arrow Up on the last; arrows, Home and End move among the
 // items, Escape closes it and gives focus back to the button, Tab closes it and moves on. A menu that
-// would run past the bottom of the window opens upwards.
+// would run past the bottom of the window opens upwards. A menu can be made only when it is first
+// opened: its button (a link to a page with the same actions, for a browser without JavaScript) names
+// a <template> (data-menu-template; templates/courses/_item_menu.html), whose "{name}" placeholders
+// and entries that may not apply (data-unless) are filled and chosen by what the page's editor told
+// describeMenus.
 let shortcutTarget = null;  // the menu item a keyboard shortcut is clicking
 
 // A menu item clicked by a keyboard shortcut (Alt+Up/Down in a title): the action happens, and focus
@@ -16,9 +20,41 @@ export function shortcutClick(item) {
 function menuItems(menu) { return Array.from(menu.querySelectorAll('[role="menuitem"]')); }
 function menuOf(button) { return document.getElementById(button.getAttribute("aria-controls")); }
 
+// Menus made from a <template>: what fills its placeholders and which entries (data-unless) to leave
+// out, by template id; the editor of the page says (describeMenus).
+const describers = {};
+let madeMenus = 0;
+
+export function describeMenus(templateId, describe) { describers[templateId] = describe; }
+
+// The button's menu, made from its template when it has none yet.
+export function ensureMenu(button) {
+  const made = menuOf(button);
+  const templateId = button.dataset.menuTemplate || "";
+  const template = !made && describers[templateId] && document.getElementById(templateId);
+  if (!template) return made;
+  const { values, leaveOut } = describers[templateId](button);
+  const menu = template.content.firstElementChild.cloneNode(true);
+  menu.querySelectorAll("[data-unless]").forEach((entry) => { if (leaveOut.includes(entry.dataset.unless)) entry.remove(); });
+  for (const element of menu.querySelectorAll("*")) {
+    for (const attribute of Array.from(element.attributes)) {
+      const value = attribute.value.replace(/\{(\w+)\}/g, (whole, key) => values[key] ?? whole);
+      if (value !== attribute.value) element.setAttribute(attribute.name, value);
+    }
+  }
+  madeMenus += 1;
+  button.id = button.id || `made-menu-button-${madeMenus}`;
+  menu.id = `made-menu-${madeMenus}`;
+  menu.setAttribute("aria-labelledby", button.id);
+  button.setAttribute("aria-controls", menu.id);
+  button.after(menu);
+  htmx.process(menu);
+  return menu;
+}
+
 function openMenu(button, focus = "first") {
   closeMenus(button);
-  const menu = menuOf(button);
+  const menu = ensureMenu(button);
   if (!menu) return;
   menu.classList.add("is-open");
   button.setAttribute("aria-expanded", "true");
@@ -45,6 +81,7 @@ function closeMenus(except) {
 document.addEventListener("click", (event) => {
   const button = event.target.closest && event.target.closest(".menu-button");
   if (button) {
+    event.preventDefault();  // a link to the item's page, for a browser without JavaScript
     if (button.getAttribute("aria-expanded") === "true") closeMenu(button, true);
     else openMenu(button);
     return;
@@ -66,6 +103,11 @@ document.addEventListener("keydown", (event) => {
   if (button && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
     event.preventDefault();
     openMenu(button, event.key === "ArrowUp" ? "last" : "first");
+    return;
+  }
+  if (button && event.key === " " && button.tagName === "A") {  // Space presses a button; a link needs telling
+    event.preventDefault();
+    button.click();
     return;
   }
   const menu = event.target.closest && event.target.closest('.row-menu [role="menu"]');

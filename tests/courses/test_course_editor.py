@@ -131,3 +131,20 @@ def test_markup_in_titles_is_escaped(ada):
         html = ada.get(url).get_data(as_text=True)
         assert "<script>alert(1)" not in html and "<img src=x" not in html
         assert "&lt;script&gt;" in html
+
+
+def test_the_editor_builds_each_chapters_addresses_as_the_routes_have_them(ada, app):
+    """The editor writes a chapter's URLs from one prefix per answer (not url_for per chapter): each is
+    the address of its route."""
+    from flask import url_for
+
+    course_id = new_course(ada)
+    ada.post(f"/courses/{course_id}/chapters", {"title": "Week 1"})
+    [chapter_id] = chapter_ids(course_id)
+    editor = ada.get(f"/courses/{course_id}/edit").get_data(as_text=True)
+    with app.test_request_context():
+        expected = [url_for(endpoint, chapter_id=chapter_id) for endpoint in (
+            "courses.retitle_chapter", "courses.move_chapter", "courses.remove_chapter", "courses.order_items",
+            "courses.link", "courses.picker")] + [url_for("upload.upload_files")]
+    missing = [url for url in expected if f'"{url}"' not in editor]
+    assert not missing, missing

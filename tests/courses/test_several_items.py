@@ -117,8 +117,15 @@ def test_each_row_has_one_actions_menu_and_shows_size_and_duration(ada):
     row = page[page.index(f'id="item-{item}"'):]
     row = row[:row.index("</li>")]
     assert "3.4 MB" in row and "12:34" in row
-    assert row.count('aria-haspopup="menu"') == 1 and 'role="menu"' in row
-    assert re.findall(r'role="menuitem"[^>]*>([^<]+)<', row) == ["Move to chapter…", "Remove from chapter"]
+    # One menu button per row; its menu is made from the page's one template when opened, leaving out
+    # what does not apply to this item (the only one of its chapter: neither Move up nor Move down).
+    assert row.count('aria-haspopup="menu"') == 1 and 'role="menu"' not in row
+    assert f'href="/items/{item}/move-menu"' in row  # without JavaScript: the item's page
+    template = page[page.index('<template id="item-menu-template">'):]
+    template = template[:template.index("</template>")]
+    assert re.findall(r'role="menuitem"[^>]*>([^<]+)<', template) == [
+        "Move up", "Move down", "Move to chapter…", "Remove from chapter"]
+    assert re.findall(r'data-unless="(\w+)"', template) == ["first", "last", "single"]
     assert 'aria-label="Select “file 00000”"' in row
     # No button names itself differently from what it shows (axe's label-content-name-mismatch).
     editor = page[page.index('id="chapters"'):page.index('class="course-foot"')]
