@@ -68,7 +68,7 @@ def run_migrations_offline():
 
 
 # Made by hand in migrations for one database each: not something autogenerate should drop.
-MANAGED_BY_HAND = {"ix_media_search_trgm", "ix_media_live_sort_keys", "media_search"}
+MANAGED_BY_HAND = {"ix_media_search_trgm", "ix_media_owner_search_trgm", "ix_media_live_sort_keys", "media_search"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):

@@ -18,6 +18,7 @@ from ..parsing import is_row_id, is_stored_integer, parse_count, parse_id, parse
 from ..scoping import owned, scoped, scoped_to, sees_everyone
 from ..timeutil import utcnow
 from .models import KINDS, MediaFile, MediaVersion, Tag, media_tags
+from .search import search_words, with_search
 from .service import MAX_CATEGORY_LENGTH, normalize_tag
 
 PAGE_SIZE = 48
@@ -290,7 +291,9 @@ def _decode_cursor(cursor, column):
     return value, media_id
 
 
-def filtered_media(user, flt):
+def filtered_media(user, flt, counting=False):
+    """The user's library files that match the filter; `counting`: for a capped count of them (a search
+    may then go through its index for more words, library/search.py)."""
     query = owned(MediaFile, user).where(MediaFile.deleted_at.is_(None))
     if flt.type:
         query = query.where(MediaFile.kind == flt.type)
@@ -319,14 +322,7 @@ def filtered_media(user, flt):
         query = query.where(MediaFile.id.in_(scoped(earlier, MediaVersion.owner_id, user)))
     if flt.owner:
         query = scoped_to(query, MediaFile.owner_id, flt.owner)  # within what the user may see already
-    words = list(dict.fromkeys(flt.q.lower().split()))
-    indexed = _rare_indexed_words(words)
-    if indexed:
-        query = query.where(MediaFile.id.in_(_phrase_rowids(indexed)))
-    for word in words:
-        if word not in indexed:
-            query = query.where(_like(word))
-    return query
+    return with_search(query, search_words(flt.q), counting) if flt.q else query
 
 
 def usage_condition(usage):
@@ -389,42 +385,6 @@ def course_choices(user):
     return db.session.execute(scoped(query, Course.owner_id, user)).all()
 
 
-# SQLite's FTS5 trigram index (migration 0003): rowids of rows whose search text holds a phrase.
-_media_search = sa.table("media_search", sa.column("rowid"), sa.column("media_search"))
-RARE_WORD_HITS = 2000  # a word this rare is found through the index; a commoner one fills a page by scanning
-
-
-def _phrase_rowids(words):
-    """Rows whose search text holds every one of `words` (each a phrase: a substring)."""
-    phrases = " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
-    return sa.select(_media_search.c.rowid).where(_media_search.c.media_search.op("MATCH")(phrases))
-
-
-def _rare_indexed_words(words):
-    """On SQLite, the searched words of three characters or more (what a trigram index can find)
-    if the index finds them together in few rows, else none.
-
-    Rare words read through the index are instant, where a scan would read the whole library to
-    find a handful of rows; common ones are quicker by scanning (a page fills at once), where the
-    index would first collect every match of every user. Two common words can be rare together
-    ("errata recursion"), so the index is asked about all of them at once."""
-    candidates = [word for word in words if len(word) >= 3]
-    if not candidates or db.session.get_bind().dialect.name != "sqlite":
-        return []
-    hits = db.session.scalar(sa.select(func.count()).select_from(
-        _phrase_rowids(candidates).limit(RARE_WORD_HITS).subquery()))
-    return candidates if hits < RARE_WORD_HITS else []
-
-
-def _like(word):
-    """Rows whose search text contains `word` (PostgreSQL serves this from its pg_trgm index)."""
-    return MediaFile.search_text.like(f"%{_escape_like(word)}%", escape="\\")
-
-
-def _escape_like(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def capped_count(query):
     """How many rows `query` finds, counting no further than COUNT_LIMIT + 1."""
     limited = query.with_only_columns(MediaFile.id).order_by(None).limit(COUNT_LIMIT + 1).subquery()
@@ -455,13 +415,13 @@ def paginate(query, sort, cursor, page_size=PAGE_SIZE, deferred=False):
 def library_page(user, flt, page_size=None):
     """One page of the library (PAGE_SIZE files unless told); the total is counted only for the first page."""
     page_size = page_size or PAGE_SIZE
-    query = filtered_media(user, flt)
     if flt.cursor:
         total = None
     elif flt.course and set(flt.matching_args()) == {"course"}:
         total = _course_file_count(user, flt.course)
-    else:
-        total = capped_count(query)
+    else:  # counted first: a search's count asks its index the wider question, whose answer the page reuses
+        total = capped_count(filtered_media(user, flt, counting=True))
+    query = filtered_media(user, flt)
     items, next_cursor = paginate(query, SORTS[flt.sort], flt.cursor, page_size,
                                   deferred=bool(flt.tag or flt.course))
     return Page(items=items, next_cursor=next_cursor, total=total)

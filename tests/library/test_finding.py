@@ -223,3 +223,34 @@ def test_the_course_picker_has_the_category_and_added_filters_and_its_pages_keep
     assert "category=Talks" in more and "added=week" in more
     rest = ada.get(more, htmx=True).get_data(as_text=True)
     assert len(re.findall(r'class="picker-item[^"]*" data-media-id', results + rest)) == 26
+
+
+@pytest.mark.both_databases  # each database chooses differently between its index and a scan
+@pytest.mark.parametrize("word, matching", [("errata", 3), ("errata", 12), ("errata", 40)])
+def test_every_way_a_search_can_go_finds_and_counts_the_same_files(ada, ben, monkeypatch, word, matching):
+    """Rare, middling and common words (thresholds made small): through the index for page and count,
+    the index for the count only, or scans; with a second word that is common, and with Ben's
+    matching files beside Ada's. Each way pages through exactly the matching files and counts them."""
+    from mediamgr.library import search
+
+    monkeypatch.setattr(search, "PAGE_INDEX_HITS", 5)
+    monkeypatch.setattr(search, "COUNT_INDEX_HITS", 20)
+    hits = make_files("ada@example.com", matching, prefix="notes")
+    make_files("ada@example.com", 30, prefix="notes other")
+    make_files("ben@example.com", 10, prefix="notes ben")
+    db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_(hits)).values(description=f"See the {word} sheet."))
+    for media in db.session.scalars(sa.select(MediaFile)):
+        media.refresh_search_text()
+    db.session.commit()
+    for q in (word, f"{word} notes", f"notes {word[:4]}"):
+        found, url = [], f"/media/grid?q={q.replace(' ', '+')}"
+        first = ada.get(url, htmx=True).get_data(as_text=True)
+        assert f"{matching} file" in first, (q, re.search(r'results-summary[^>]*>([^<]*)', first).group(1))
+        html = first
+        while True:
+            found += ids_in(html)
+            url = next_page(html)
+            if not url:
+                break
+            html = ada.get(url, htmx=True).get_data(as_text=True)
+        assert sorted(found) == sorted(hits), q

@@ -1,0 +1,112 @@
+"""A search's words as conditions on the library's rows, and which of them an index answers.
+
+Each word must appear in a file's search text (name, tags, category, description; lowercased). A word
+of three characters or more can be found through a trigram index: SQLite's FTS5 table `media_search`
+(migration 0003), PostgreSQL's pg_trgm index keyed by owner (migration 0020). The index is the quick
+way to a rare word and the slow way to a common one (it collects every match before the first page
+can be cut), where scanning the library in page order finds a common word at once. So each database
+is told which words to look up:
+
+- SQLite: the index is asked for the rows that hold all the words together (at most a few thousand);
+  few enough, and the rows come from it, else from a scan. The count of a search ("1,000+ files")
+  takes the index for more words than the page does: counting by scan means reading until a thousand
+  have matched.
+- PostgreSQL: its planner weighs one word well, but multiplies the odds of several (so "week 12",
+  two words that come together, looks rare, and the index reads every "week" of the library). With
+  several words, each is weighed alone (EXPLAIN, no rows read) and only the rarest, if it is rare
+  enough, may use the index; the others are checked on the rows it finds.
+"""
+import json
+
+import sqlalchemy as sa
+from flask import g, has_request_context
+from sqlalchemy import func
+
+from ..extensions import db
+from .models import MediaFile
+
+MIN_INDEXED_LENGTH = 3  # a trigram index finds nothing shorter
+PAGE_INDEX_HITS = 2000  # on SQLite, fewer rows than this holding the words: the page reads them from the index
+COUNT_INDEX_HITS = 15_000  # fewer than this: the count does too (and, on PostgreSQL, the rarest word)
+
+# SQLite's FTS5 trigram index: rowids of rows whose search text holds a phrase.
+_media_search = sa.table("media_search", sa.column("rowid"), sa.column("media_search"))
+
+
+def search_words(text):
+    """The distinct lowercased words of a search, in order."""
+    return list(dict.fromkeys(text.lower().split()))
+
+
+def with_search(query, words, counting=False):
+    """`query` narrowed to rows holding every word; `counting`: for a capped count of them."""
+    indexable = [word for word in words if len(word) >= MIN_INDEXED_LENGTH]
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite" and indexable:
+        return _sqlite_search(query, words, indexable, counting)
+    if dialect == "postgresql" and len(words) > 1:
+        rarest = _rarest_word(query, indexable)
+        return query.where(*(_like(word, indexed=word == rarest) for word in words))
+    return query.where(*(_like(word) for word in words))
+
+
+def _sqlite_search(query, words, indexable, counting):
+    others = [word for word in words if word not in indexable]
+    rowids = _sqlite_matches(indexable, COUNT_INDEX_HITS if counting else PAGE_INDEX_HITS)
+    if len(rowids) < PAGE_INDEX_HITS:  # few: the rows the index found, read once per request
+        found = MediaFile.id.in_(rowids)
+    elif counting and len(rowids) < COUNT_INDEX_HITS:
+        found = MediaFile.id.in_(_phrase_rowids(indexable))
+    else:
+        return query.where(*(_like(word) for word in words))
+    return query.where(found, *(_like(word) for word in others))
+
+
+def _sqlite_matches(indexable, limit):
+    """The rowids of up to `limit` rows holding all the words. Within a request the first answer
+    serves again when it settles the question (the page after its count: the same words)."""
+    memo = g.setdefault("search_matches", {}) if has_request_context() else {}
+    asked, rowids = memo.get(tuple(indexable), (0, []))
+    if asked < limit and len(rowids) >= asked:
+        asked, rowids = limit, db.session.scalars(_phrase_rowids(indexable).limit(limit)).all()
+        memo[tuple(indexable)] = (asked, rowids)
+    return rowids
+
+
+def _phrase_rowids(words):
+    """Rows whose search text holds every one of `words` (each a phrase: a substring)."""
+    phrases = " AND ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return sa.select(_media_search.c.rowid).where(_media_search.c.media_search.op("MATCH")(phrases))
+
+
+def _rarest_word(query, words):
+    """Of `words`, the one the planner expects in the fewest of the query's rows, if fewer than
+    COUNT_INDEX_HITS; else None (each word is then checked on rows read in page order)."""
+    estimates = {word: _estimated_rows(query.where(_like(word, indexed=True))) for word in words}
+    rarest = min(estimates, key=estimates.get, default=None)
+    return rarest if rarest is not None and estimates[rarest] < COUNT_INDEX_HITS else None
+
+
+def _estimated_rows(query):
+    """The planner's estimate of the query's rows (asked once per request: the count and the page ask
+    the same)."""
+    compiled = query.with_only_columns(MediaFile.id).order_by(None).compile(dialect=db.session.get_bind().dialect)
+    memo = g.setdefault("search_estimates", {}) if has_request_context() else {}
+    key = (str(compiled), repr(sorted(compiled.params.items(), key=str)))
+    if key not in memo:
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+        memo[key] = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]["Plan Rows"]
+    return memo[key]
+
+
+def _like(word, indexed=True):
+    """Rows whose search text contains `word`. Not `indexed`: written so that PostgreSQL's trigram
+    index cannot answer it (strpos), and its planner, without odds for it, expects many rows and reads
+    them in page order."""
+    if not indexed:
+        return func.strpos(MediaFile.search_text, word) > 0
+    return MediaFile.search_text.like(f"%{escape_like(word)}%", escape="\\")
+
+
+def escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
