@@ -7,8 +7,8 @@ way to a rare word and the slow way to a common one (it collects every match bef
 can be cut), where scanning the library in page order finds a common word at once. So each database
 is told which words to look up:
 
-- SQLite: the index is asked for the rows that hold all the words together (at most a few thousand);
-  few enough, and the rows come from it, else from a scan. The count of a search ("1,000+ files")
+- SQLite: the index is asked how many rows hold all the words together (capped); few enough, and
+  the rows come from it, else from a scan. The count of a search ("1,000+ files")
   takes the index for more words than the page does: counting by scan means reading until a thousand
   have matched.
 - PostgreSQL: its planner weighs one word well, but multiplies the odds of several (so "week 12",
@@ -51,26 +51,23 @@ def with_search(query, words, counting=False):
 
 
 def _sqlite_search(query, words, indexable, counting):
-    others = [word for word in words if word not in indexable]
-    rowids = _sqlite_matches(indexable, COUNT_INDEX_HITS if counting else PAGE_INDEX_HITS)
-    if len(rowids) < PAGE_INDEX_HITS:  # few: the rows the index found, read once per request
-        found = MediaFile.id.in_(rowids)
-    elif counting and len(rowids) < COUNT_INDEX_HITS:
-        found = MediaFile.id.in_(_phrase_rowids(indexable))
-    else:
+    hits = _sqlite_hits(indexable, COUNT_INDEX_HITS if counting else PAGE_INDEX_HITS)
+    if hits >= (COUNT_INDEX_HITS if counting else PAGE_INDEX_HITS):
         return query.where(*(_like(word) for word in words))
-    return query.where(found, *(_like(word) for word in others))
+    others = [word for word in words if word not in indexable]
+    return query.where(MediaFile.id.in_(_phrase_rowids(indexable)), *(_like(word) for word in others))
 
 
-def _sqlite_matches(indexable, limit):
-    """The rowids of up to `limit` rows holding all the words. Within a request the first answer
-    serves again when it settles the question (the page after its count: the same words)."""
-    memo = g.setdefault("search_matches", {}) if has_request_context() else {}
-    asked, rowids = memo.get(tuple(indexable), (0, []))
-    if asked < limit and len(rowids) >= asked:
-        asked, rowids = limit, db.session.scalars(_phrase_rowids(indexable).limit(limit)).all()
-        memo[tuple(indexable)] = (asked, rowids)
-    return rowids
+def _sqlite_hits(indexable, limit):
+    """How many rows hold all the words, counting no further than `limit`. Within a request the first
+    answer serves again when it settles the question (the page after its count: the same words)."""
+    memo = g.setdefault("search_hits", {}) if has_request_context() else {}
+    asked, hits = memo.get(tuple(indexable), (0, 0))
+    if asked < limit and hits >= asked:
+        asked = limit
+        hits = db.session.scalar(sa.select(func.count()).select_from(_phrase_rowids(indexable).limit(limit).subquery()))
+        memo[tuple(indexable)] = (asked, hits)
+    return hits
 
 
 def _phrase_rowids(words):
