@@ -7,8 +7,8 @@ way to a rare word and the slow way to a common one (it collects every match bef
 can be cut), where scanning the library in page order finds a common word at once. So each database
 is told which words to look up:
 
-- SQLite: the index is asked how many rows hold all the words together (capped); few enough, and
-  the rows come from it, else from a scan. The count of a search ("1,000+ files")
+- SQLite: the index is asked which rows hold all the words together, and how many (capped); few
+  enough, and the rows come from it, else from a scan. The count of a search ("1,000+ files")
   takes the index for more words than the page does: counting by scan means reading until a thousand
   have matched.
 - PostgreSQL: its planner weighs one word well, but multiplies the odds of several (so "week 12",
@@ -51,23 +51,30 @@ def with_search(query, words, counting=False):
 
 
 def _sqlite_search(query, words, indexable, counting):
-    hits = _sqlite_hits(indexable, COUNT_INDEX_HITS if counting else PAGE_INDEX_HITS)
-    if hits >= (COUNT_INDEX_HITS if counting else PAGE_INDEX_HITS):
-        return query.where(*(_like(word) for word in words))
+    rowids, hits = _sqlite_matches(indexable, counting)
     others = [word for word in words if word not in indexable]
-    return query.where(MediaFile.id.in_(_phrase_rowids(indexable)), *(_like(word) for word in others))
+    if rowids is not None:  # few: the rows the index found, read once per request
+        return query.where(MediaFile.id.in_(rowids), *(_like(word) for word in others))
+    if counting and hits < COUNT_INDEX_HITS:
+        return query.where(MediaFile.id.in_(_phrase_rowids(indexable)), *(_like(word) for word in others))
+    return query.where(*(_like(word) for word in words))
 
 
-def _sqlite_hits(indexable, limit):
-    """How many rows hold all the words, counting no further than `limit`. Within a request the first
-    answer serves again when it settles the question (the page after its count: the same words)."""
-    memo = g.setdefault("search_hits", {}) if has_request_context() else {}
-    asked, hits = memo.get(tuple(indexable), (0, 0))
-    if asked < limit and hits >= asked:
-        asked = limit
-        hits = db.session.scalar(sa.select(func.count()).select_from(_phrase_rowids(indexable).limit(limit).subquery()))
-        memo[tuple(indexable)] = (asked, hits)
-    return hits
+def _sqlite_matches(indexable, counting):
+    """(The rowids of the rows holding all the words if fewer than PAGE_INDEX_HITS, else None; how
+    many rows hold them, counted up to COUNT_INDEX_HITS when `counting`), in one statement. Within a
+    request the answer serves again (the page after its count: the same words)."""
+    memo = g.setdefault("search_matches", {}) if has_request_context() else {}
+    found = memo.get(tuple(indexable))
+    if found is None or (counting and not found[0]):
+        few = _phrase_rowids(indexable).limit(PAGE_INDEX_HITS).subquery()
+        hits = sa.select(func.count()).select_from(_phrase_rowids(indexable).limit(COUNT_INDEX_HITS).subquery())
+        rows = db.session.execute(sa.select(few.c.rowid, hits.scalar_subquery() if counting else sa.null())).all()
+        rowids = [row[0] for row in rows]
+        total = (rows[0][1] if rows else 0) if counting else len(rowids)
+        found = (counting, rowids if len(rowids) < PAGE_INDEX_HITS else None, total)
+        memo[tuple(indexable)] = found
+    return found[1], found[2]
 
 
 def _phrase_rowids(words):
@@ -79,20 +86,25 @@ def _phrase_rowids(words):
 def _rarest_word(query, words):
     """Of `words`, the one the planner expects in the fewest of the query's rows, if fewer than
     COUNT_INDEX_HITS; else None (each word is then checked on rows read in page order)."""
-    estimates = {word: _estimated_rows(query.where(_like(word, indexed=True))) for word in words}
-    rarest = min(estimates, key=estimates.get, default=None)
-    return rarest if rarest is not None and estimates[rarest] < COUNT_INDEX_HITS else None
+    if not words:
+        return None
+    ids = query.with_only_columns(MediaFile.id).order_by(None)
+    estimates = dict(zip(words, _estimated_rows([ids.where(_like(word)) for word in words])))
+    rarest = min(estimates, key=estimates.get)
+    return rarest if estimates[rarest] < COUNT_INDEX_HITS else None
 
 
-def _estimated_rows(query):
-    """The planner's estimate of the query's rows (asked once per request: the count and the page ask
-    the same)."""
-    compiled = query.with_only_columns(MediaFile.id).order_by(None).compile(dialect=db.session.get_bind().dialect)
+def _estimated_rows(branches):
+    """The planner's estimate of each query's rows, from one EXPLAIN of them all (UNION ALL: one child
+    plan each), asked once per request: the count and the page ask the same."""
+    statement = sa.union_all(*branches) if len(branches) > 1 else branches[0]
+    compiled = statement.compile(dialect=db.session.get_bind().dialect)
     memo = g.setdefault("search_estimates", {}) if has_request_context() else {}
     key = (str(compiled), repr(sorted(compiled.params.items(), key=str)))
     if key not in memo:
         plan = db.session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
-        memo[key] = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]["Plan Rows"]
+        root = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+        memo[key] = [child["Plan Rows"] for child in root["Plans"]] if len(branches) > 1 else [root["Plan Rows"]]
     return memo[key]
 
 
