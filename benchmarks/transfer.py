@@ -90,7 +90,7 @@ def job_progress_callback(total):
     publishes at most 10 events a second to the owner's Redis channel."""
     operation = SimpleNamespace(id=1, owner_id=1, kind="upload", title="bench", status="running",
                                 stage="transferring", total=total, processed=0, failed=0, error=None, media_id=1,
-                                current_item=None, cancel_requested=False)
+                                current_item=None, cancel_requested=False, details={})
     reporter = ProgressReporter(operation)
     reporter.report()  # as the job does before the transfer starts
 
