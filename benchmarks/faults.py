@@ -23,7 +23,10 @@ def run(workspace, report, rounds, interval=INTERVAL):
         done = subprocess.run([sys.executable, "-m", "pytest", "-m", "faults", "-q", "-p", "no:cacheprovider",
                                "tests/faults"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
         if done.returncode != 0 or not log.exists():
-            report.note(f"fault suite round {number} failed:\n{done.stdout[-3000:]}")
+            kept = PROJECT_ROOT / "benchmarks" / "results" / f"faults-round-{number}-failed.log"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(done.stdout + done.stderr)
+            report.note(f"fault suite round {number} failed (whole output: {kept}):\n{done.stdout[-3000:]}")
             return
         runs.append(json.loads(log.read_text())["recoveries"])
         print(f"  round {number}/{rounds}: " + "; ".join(
