@@ -189,6 +189,8 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !openDialog() && selection.ids.size && !event.defaultPrevented) clearSelection();
 });
 document.addEventListener("items-done", clearSelection);  // moved, copied or added: the selection is done with
+boxes().forEach((box) => { if (box.checked) selection.ids.add(box.value); });  // ticked before this ran
+renderSelection();
 
 // ---- "Upload new": the uploading files in their chapters ----------------------------------------
 // FINISHED: a row that says "duplicate" is not, it waits for Use existing or Keep both.

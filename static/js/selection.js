@@ -122,6 +122,11 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   }
 });
 document.addEventListener("htmx:afterSettle", () => renderSelection());
+
+// Boxes ticked before this module ran (a page shown before its scripts arrived, or a form the browser
+// restored after Back) are part of the selection.
+selectBoxes().forEach((box) => { if (box.checked) selection.ids.add(box.value); });
+renderSelection();
 document.addEventListener("bulk-started", () => { clearSelection(); showPanel(); });
 
 // ---- rubber-band selection ------------------------------------------------------------------------

@@ -139,6 +139,26 @@ def test_row_menus_from_the_keyboard_and_undo_after_removing(page, live_server, 
     assert not problems, problems
 
 
+def test_an_item_ticked_before_the_editor_script_ran_counts(page, live_server):
+    """The editor shown before its script arrived (a slow connection): a box ticked meanwhile is part
+    of the selection once the script runs."""
+    email, course_id = course_with_items(live_server, "Slow Connection")
+    log_in(page, email)
+    held = []
+    page.route("**/static/js/course_editor.js", lambda route, request: held.append((route, route.fetch())))
+    page.goto(f"/courses/{course_id}/edit", wait_until="commit")
+    for _ in range(100):  # route handlers run while the test waits on the page
+        if held:
+            break
+        page.wait_for_timeout(50)
+    page.get_by_label("Select “Lecture 00001”").check()
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    bar = page.get_by_role("region", name="Selected items")
+    expect(bar.locator("#item-selection-count")).to_have_text("1 selected")
+    expect(bar).to_be_visible()
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_select_a_range_remove_it_undo_then_move_it(page, live_server, viewport):
     problems = console_errors(page)
