@@ -13,8 +13,9 @@ is told which words to look up:
   have matched.
 - PostgreSQL: its planner weighs one word well, but multiplies the odds of several (so "week 12",
   two words that come together, looks rare, and the index reads every "week" of the library). With
-  several words, each is weighed alone (EXPLAIN, no rows read) and only the rarest, if it is rare
-  enough, may use the index; the others are checked on the rows it finds.
+  several words, each is weighed alone (EXPLAIN, no rows read): if even the rarest is common, no word
+  may use the index and the library is read in page order; if one is rare, they all may, and the
+  index intersects their trigrams before a row is read (the rows read are at most the rarest word's).
 """
 import json
 
@@ -27,7 +28,7 @@ from .models import MediaFile
 
 MIN_INDEXED_LENGTH = 3  # a trigram index finds nothing shorter
 PAGE_INDEX_HITS = 2000  # on SQLite, fewer rows than this holding the words: the page reads them from the index
-COUNT_INDEX_HITS = 15_000  # fewer than this: the count does too (and, on PostgreSQL, the rarest word)
+COUNT_INDEX_HITS = 15_000  # fewer than this: the count does too (on PostgreSQL: a word this rare opens the index)
 
 # SQLite's FTS5 trigram index: rowids of rows whose search text holds a phrase.
 _media_search = sa.table("media_search", sa.column("rowid"), sa.column("media_search"))
@@ -45,8 +46,8 @@ def with_search(query, words, counting=False):
     if dialect == "sqlite" and indexable:
         return _sqlite_search(query, words, indexable, counting)
     if dialect == "postgresql" and len(words) > 1:
-        rarest = _rarest_word(query, indexable)
-        return query.where(*(_like(word, indexed=word == rarest) for word in words))
+        indexed = _has_rare_word(query, indexable)
+        return query.where(*(_like(word, indexed=indexed and word in indexable) for word in words))
     return query.where(*(_like(word) for word in words))
 
 
@@ -90,15 +91,13 @@ def _phrase_rowids(words):
     return sa.select(_media_search.c.rowid).where(_media_search.c.media_search.op("MATCH")(phrases))
 
 
-def _rarest_word(query, words):
-    """Of `words`, the one the planner expects in the fewest of the query's rows, if fewer than
-    COUNT_INDEX_HITS; else None (each word is then checked on rows read in page order)."""
+def _has_rare_word(query, words):
+    """Whether the planner expects one of `words` in fewer than COUNT_INDEX_HITS of the query's rows
+    (else each word is checked on rows read in page order)."""
     if not words:
-        return None
+        return False
     ids = query.with_only_columns(MediaFile.id).order_by(None)
-    estimates = dict(zip(words, _estimated_rows([ids.where(_like(word)) for word in words])))
-    rarest = min(estimates, key=estimates.get)
-    return rarest if estimates[rarest] < COUNT_INDEX_HITS else None
+    return min(_estimated_rows([ids.where(_like(word)) for word in words])) < COUNT_INDEX_HITS
 
 
 def _estimated_rows(branches):
