@@ -21,6 +21,14 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
+# Rows whose kind · size · length (the text before the file's name) reach past their box.
+FACTS_CUT_SHORT = """() => Array.from(document.querySelectorAll('#chapters .item-file')).filter((element) => {
+  const range = document.createRange();
+  range.selectNodeContents(element.firstChild);
+  return range.getBoundingClientRect().right > element.getBoundingClientRect().right + 0.5;
+}).map((element) => element.textContent)"""
+
+
 def course_with_items(live_server, name, chapters=(("Week 1", 4), ("Week 2", 1))):
     """A new instructor with a course "Algorithms" whose chapters link that many of their files
     (videos of 3.4 MB and 12:34, titled "Lecture 0000n"); returns (email, course id)."""
@@ -87,6 +95,7 @@ def test_row_menus_from_the_keyboard_and_undo_after_removing(page, live_server, 
     page.goto(f"/courses/{course_id}/edit")
     expect_titles(page, 0, ["Lecture 00000", "Lecture 00001", "Lecture 00002", "Lecture 00003"])
     expect(chapter(page, 0).locator(".item-file").first).to_contain_text("3.4 MB · 12:34")
+    assert page.evaluate(FACTS_CUT_SHORT) == []  # a phone cuts the file's name short, never its size or length
     fits(page, f"editor-{page.viewport_size['width']}")
     assert names_contain_visible_text(page) == []
 
