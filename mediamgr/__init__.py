@@ -77,13 +77,14 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from . import admin, analytics, archive, auth, bulk, courses, health, library, operations, progress, upload
+    from . import admin, analytics, archive, auth, bulk, captions, courses, health, library, operations, progress, upload
     from .analytics import routes as _analytics_routes  # noqa: F401
     from .archive import routes as _archive_routes  # noqa: F401
     from .admin import jobs_dashboard
     from .admin import routes as _admin_routes  # noqa: F401  (each feature's routes attach to its blueprint)
     from .auth import account as _account_routes  # noqa: F401
     from .auth import routes as _auth_routes  # noqa: F401
+    from .captions import routes as _caption_routes  # noqa: F401
     from .bulk import routes as _bulk_routes  # noqa: F401
     from .courses import routes as _course_routes  # noqa: F401
     from .courses import library_panel as _course_panel_routes  # noqa: F401
@@ -99,7 +100,7 @@ def _register_blueprints(app):
     from .upload import tus as _tus_routes  # noqa: F401
     from .upload.request import upload_limit_text
 
-    for blueprint in (admin.bp, analytics.bp, archive.bp, auth.bp, bulk.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
+    for blueprint in (admin.bp, analytics.bp, archive.bp, auth.bp, bulk.bp, captions.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
                       upload.bp):
         app.register_blueprint(blueprint)
     jobs_dashboard.init_app(app)

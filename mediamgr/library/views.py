@@ -8,6 +8,10 @@ import sqlalchemy as sa
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..captions.forms import CaptionForm
+from ..captions.languages import LANGUAGES
+from ..captions.service import CAPTIONED_KINDS, captions_of
+from ..captions.urls import track_url
 from ..courses.usage import places, removed_links, where_used_text
 from ..extensions import db
 from ..htmx import close_dialog, is_htmx, trigger
@@ -105,7 +109,14 @@ def on_details_page():
     return not is_htmx() or request.headers.get("X-Details-Page") == "true"
 
 
-def details_context(media, rename_form=None, details_form=None, tag_form=None):
+def caption_tracks(media):
+    """(track, the player's signed address) of each of the file's caption tracks."""
+    if media.kind not in CAPTIONED_KINDS:
+        return []
+    return [(track, track_url(track)) for track in captions_of(media)]
+
+
+def details_context(media, rename_form=None, details_form=None, tag_form=None, caption_form=None):
     history = db.session.scalars(db.select(MediaEvent).where(MediaEvent.media_id == media.id)
                                  .order_by(MediaEvent.created_at.desc(), MediaEvent.id.desc()).limit(HISTORY_LIMIT))
     stem, extension = split_extension(media.name)
@@ -120,6 +131,9 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None):
         "rename_form": rename_form or RenameForm(formdata=None, name=stem),
         "details_form": details_form or DetailsForm(formdata=None, obj=media),
         "tag_form": tag_form or TagForm(formdata=None),
+        "captions": caption_tracks(media),
+        "caption_form": caption_form or CaptionForm(formdata=None, prefix="captions"),
+        "languages": LANGUAGES,
         "categories": category_suggestions(current_user),
         "share": share_link(media),
         "alt_suggestion": suggested_alt_text(media.name) if media.kind == "image" else "",

@@ -3,6 +3,7 @@ hashing staging files (even when CSRF protection reads the form first), under th
 import humanize
 from flask import Request, current_app
 
+from ..captions.formats import MAX_CAPTION_BYTES
 from .space import ensure_room
 from .staging import StagedFile
 
@@ -11,6 +12,7 @@ RESUMABLE_ENDPOINTS = ("upload.tus_create", "upload.tus_patch")  # their bodies 
 FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the other fields
 IMPORT_ENDPOINT = "library.import_library"
 MAX_IMPORT_BYTES = 250 * 10**6  # a library export of some 200,000 files; larger: `flask library import`
+CAPTION_ENDPOINT = "captions.add"
 
 
 def upload_limit_text():
@@ -32,6 +34,8 @@ class MediamgrRequest(Request):
             return current_app.config["MAX_UPLOAD_BYTES"] + FORM_OVERHEAD
         if self.endpoint == IMPORT_ENDPOINT:
             return MAX_IMPORT_BYTES + FORM_OVERHEAD
+        if self.endpoint == CAPTION_ENDPOINT:  # a caption file over its limit is told so (captions.formats)
+            return 2 * MAX_CAPTION_BYTES + FORM_OVERHEAD
         return super().max_content_length
 
     @property
