@@ -68,11 +68,12 @@ def run_migrations_offline():
 
 
 # Made by hand in migrations for one database each: not something autogenerate should drop.
-MANAGED_BY_HAND = {"ix_media_search_trgm", "ix_media_owner_search_trgm", "ix_media_live_sort_keys", "media_search"}
+MANAGED_BY_HAND = {"ix_media_search_trgm", "ix_media_owner_search_trgm", "ix_media_live_sort_keys", "media_search",
+                   "ix_captions_owner_search_trgm", "caption_search"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    return not (name in MANAGED_BY_HAND or (name or "").startswith("media_search_"))
+    return not (name in MANAGED_BY_HAND or (name or "").startswith(("media_search_", "caption_search_")))
 
 
 def run_migrations_online():

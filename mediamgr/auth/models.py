@@ -7,6 +7,7 @@ from flask import current_app
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..captions.models import Caption
 from ..extensions import db
 from ..timeutil import utcnow
 
@@ -28,6 +29,9 @@ class User(UserMixin, db.Model):
     role = db.Column(db.String(16), nullable=False, default="instructor")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     quota_bytes = db.Column(db.BigInteger)  # the bytes this user may keep stored; None: unlimited (quotas.py)
+
+    # Read with the user (no query of its own): search asks captions only of a user who has some.
+    has_captions = db.column_property(db.exists().where(Caption.owner_id == id))
 
     __table_args__ = (db.CheckConstraint("role in ('instructor', 'admin')", name="role"),)
 

@@ -14,7 +14,8 @@ class Caption(db.Model):
     language = db.Column(db.String(16), nullable=False)  # a BCP 47 tag (captions.languages)
     label = db.Column(db.String(MAX_LABEL_LENGTH), nullable=False)  # what the player's menu shows
     vtt = db.Column(db.Text, nullable=False)  # the WebVTT document served to the player
-    text = db.Column(db.Text, nullable=False, default="")  # the cues' text, a line each (search)
+    # The cues' text, lower-cased, a line each: what library search matches (captions.search).
+    search_text = db.Column(db.Text, nullable=False, default="")
     cue_count = db.Column(db.Integer, nullable=False, default=0)
     source_name = db.Column(db.String(255), nullable=False, default="")  # the uploaded file's name
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)

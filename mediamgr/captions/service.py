@@ -50,7 +50,7 @@ def add_captions(media, data, source_name, language, label, actor):
         track = Caption(media_id=media.id, owner_id=media.owner_id, language=language)
         db.session.add(track)
     track.label, track.vtt, track.source_name = label, captions.vtt, visible_text(source_name)[:255]
-    track.text = "\n".join(cue.text for cue in captions.cues)
+    track.search_text = "\n".join(" ".join(cue.text.lower().split()) for cue in captions.cues)
     track.cue_count = len(captions.cues)
     verb = "Replaced" if replaced else "Added"
     record_event(media, "captions", f"{verb} the {LANGUAGES[language]} captions ({_cues(track.cue_count)})", actor,

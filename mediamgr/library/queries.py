@@ -18,6 +18,7 @@ from ..parsing import is_row_id, is_stored_integer, parse_count, parse_id, parse
 from ..scoping import owned, scoped, scoped_to, sees_everyone
 from ..timeutil import utcnow
 from .models import KINDS, MediaFile, MediaVersion, Tag, media_tags
+from ..captions.search import note_spoken_cues, spoken_in
 from .search import search_words, with_search
 from .service import MAX_CATEGORY_LENGTH, normalize_tag
 
@@ -322,7 +323,10 @@ def filtered_media(user, flt, counting=False):
         query = query.where(MediaFile.id.in_(scoped(earlier, MediaVersion.owner_id, user)))
     if flt.owner:
         query = scoped_to(query, MediaFile.owner_id, flt.owner)  # within what the user may see already
-    return with_search(query, search_words(flt.q), counting) if flt.q else query
+    if not flt.q:
+        return query
+    words = search_words(flt.q)
+    return with_search(query, words, counting, also=spoken_in(words, user))
 
 
 def usage_condition(usage):
@@ -424,6 +428,8 @@ def library_page(user, flt, page_size=None):
     query = filtered_media(user, flt)
     items, next_cursor = paginate(query, SORTS[flt.sort], flt.cursor, page_size,
                                   deferred=bool(flt.tag or flt.course))
+    if flt.q:  # where the cards found by their captions say the words are said
+        note_spoken_cues([item.id for item in items], search_words(flt.q))
     return Page(items=items, next_cursor=next_cursor, total=total)
 
 

@@ -39,26 +39,35 @@ def search_words(text):
     return list(dict.fromkeys(text.lower().split()))
 
 
-def with_search(query, words, counting=False):
-    """`query` narrowed to rows holding every word; `counting`: for a capped count of them."""
+def with_search(query, words, counting=False, also=()):
+    """`query` narrowed to rows holding every word, or whose id is in `also` (files found another
+    way: by their captions); `counting`: for a capped count of them."""
+    holding = _holding(query, words, counting)
+    if not also:
+        return query.where(*holding)
+    listed = _listed(also) if db.session.get_bind().dialect.name == "sqlite" else also
+    return query.where(sa.or_(sa.and_(*holding), MediaFile.id.in_(listed)))
+
+
+def _holding(query, words, counting):
     indexable = [word for word in words if len(word) >= MIN_INDEXED_LENGTH]
     dialect = db.session.get_bind().dialect.name
     if dialect == "sqlite" and indexable:
-        return _sqlite_search(query, words, indexable, counting)
+        return _sqlite_search(words, indexable, counting)
     if dialect == "postgresql" and len(words) > 1:
         indexed = _has_rare_word(query, indexable)
-        return query.where(*(_like(word, indexed=indexed and word in indexable) for word in words))
-    return query.where(*(_like(word) for word in words))
+        return [_like(word, indexed=indexed and word in indexable) for word in words]
+    return [_like(word) for word in words]
 
 
-def _sqlite_search(query, words, indexable, counting):
+def _sqlite_search(words, indexable, counting):
     rowids, hits = _sqlite_matches(indexable, counting)
-    others = [word for word in words if word not in indexable]
+    others = [_like(word) for word in words if word not in indexable]
     if rowids is not None:  # few: the rows the index found, read once per request
-        return query.where(MediaFile.id.in_(_listed(rowids)), *(_like(word) for word in others))
+        return [MediaFile.id.in_(_listed(rowids)), *others]
     if counting and hits < COUNT_INDEX_HITS:
-        return query.where(MediaFile.id.in_(_phrase_rowids(indexable)), *(_like(word) for word in others))
-    return query.where(*(_like(word) for word in words))
+        return [MediaFile.id.in_(_phrase_rowids(indexable)), *others]
+    return [_like(word) for word in words]
 
 
 def _sqlite_matches(indexable, counting):

@@ -1,6 +1,8 @@
 """Captions in the browser (issue 14 §1): an instructor adds a WebVTT file to a video in its details,
 and the player has the track with its cues; a malformed file is refused at its line, in the form;
 at laptop and phone width, without console errors or axe violations."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -53,6 +55,17 @@ def test_captions_added_in_the_details_play_in_the_preview(page, samples, size):
     dialog.get_by_role("region", name="Captions").scroll_into_view_if_needed()
     screenshot(page, f"captions-{size}")
     assert axe_violations(page) == []
+
+    # Found by a word that is said in it, and the card says when.
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    settled(page)  # the page restored from history is wired 20 ms after it is shown
+    search = page.get_by_role("searchbox").first
+    search.fill("dijkstra")
+    expect(page).to_have_url(re.compile(r"q=dijkstra"))
+    expect(page.locator(".results-summary")).to_contain_text("1 file")
+    expect(page.locator(".match-reason")).to_have_text("Said at 0:01 (English (CC)): Dijkstra's algorithm")
+    dialog = open_details(page, name)
 
     with page.expect_download() as download:
         dialog.get_by_role("link", name="Download the English (CC) captions").click()
