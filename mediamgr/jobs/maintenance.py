@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import redis
 from flask import current_app
+from rq.exceptions import StopRequested
 
 from ..bulk.service import recover_stalled_operations
 from ..courses.undo import purge_expired_undos
@@ -56,6 +57,9 @@ def run_maintenance():
                  abort_abandoned_multipart_uploads):
         try:
             task()
+        except StopRequested:  # SIGTERM (RQ's handler raises it wherever the worker is): stop, now
+            db.session.rollback()
+            raise
         except Exception:  # one failing task must not stop the others, nor the worker
             db.session.rollback()
             log.exception("maintenance task %s failed", task.__name__)
