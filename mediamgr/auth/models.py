@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..captions.models import Caption
 from ..extensions import db
+from ..scoping import scoped_to
 from ..timeutil import utcnow
 
 ROLES = ("instructor", "admin")
@@ -31,7 +32,7 @@ class User(UserMixin, db.Model):
     quota_bytes = db.Column(db.BigInteger)  # the bytes this user may keep stored; None: unlimited (quotas.py)
 
     # Read with the user (no query of its own): search asks captions only of a user who has some.
-    has_captions = db.column_property(db.exists().where(Caption.owner_id == id))
+    has_captions = db.column_property(scoped_to(db.exists(), Caption.owner_id, id))
 
     __table_args__ = (db.CheckConstraint("role in ('instructor', 'admin')", name="role"),)
 

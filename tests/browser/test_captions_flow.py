@@ -60,7 +60,7 @@ def test_captions_added_in_the_details_play_in_the_preview(page, samples, size):
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     settled(page)  # the page restored from history is wired 20 ms after it is shown
-    search = page.get_by_role("searchbox").first
+    search = page.get_by_role("searchbox").first  # at once: the results' refresh after the restore is on its way
     search.fill("dijkstra")
     expect(page).to_have_url(re.compile(r"q=dijkstra"))
     expect(page.locator(".results-summary")).to_contain_text("1 file")
