@@ -50,12 +50,17 @@ def add_captions(media, data, source_name, language, label, actor):
         track = Caption(media_id=media.id, owner_id=media.owner_id, language=language)
         db.session.add(track)
     track.label, track.vtt, track.source_name = label, captions.vtt, visible_text(source_name)[:255]
-    track.search_text = "\n".join(" ".join(cue.text.lower().split()) for cue in captions.cues)
+    track.search_text = searchable(captions.cues)
     track.cue_count = len(captions.cues)
     verb = "Replaced" if replaced else "Added"
     record_event(media, "captions", f"{verb} the {LANGUAGES[language]} captions ({_cues(track.cue_count)})", actor,
                  {"language": language, "label": label, "cues": track.cue_count, "from": captions.converted_from})
     return track, replaced, captions.converted_from
+
+
+def searchable(cues):
+    """What search matches a track by: its cues' text, lower-cased, a line each (captions.search)."""
+    return "\n".join(" ".join(cue.text.lower().split()) for cue in cues)
 
 
 def relabel_captions(media, track, raw_label, actor):
@@ -75,6 +80,21 @@ def remove_captions(media, track, actor):
     db.session.delete(track)
     record_event(media, "captions", f"Removed the {LANGUAGES.get(track.language, track.language)} captions "
                                     f"“{track.label}”", actor, {"language": track.language, "label": track.label})
+
+
+def adopt_captions(keep, others, actor):
+    """Merging duplicates: `keep` takes the tracks of `others` in the languages it has none in (the
+    first of `others` that has one wins); each move is a line of `keep`'s history."""
+    have = {track.language for track in captions_of(keep)}
+    for media in others:
+        for track in captions_of(media):
+            if track.language in have:
+                continue
+            have.add(track.language)
+            track.media_id = keep.id
+            record_event(keep, "captions", f"Took the {LANGUAGES.get(track.language, track.language)} captions "
+                                           f"“{track.label}” from “{media.name}”", actor,
+                         {"language": track.language, "from": media.id})
 
 
 def _check_editable(media):

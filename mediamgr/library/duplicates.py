@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import abort
 
+from ..captions.service import adopt_captions
 from ..courses.service import move_links
 from ..extensions import db
 from ..history import record_event
@@ -74,6 +75,7 @@ def merge_into(keep, others, actor):
     if not others:
         return []
     move_links([media.id for media in others], keep, actor)
+    adopt_captions(keep, others, actor)
     names = sorted({name for media in others for name in media.tag_names} - set(keep.tag_names))
     if names:
         add_tags(FileBatch.of(keep, actor), names)

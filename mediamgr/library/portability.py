@@ -1,7 +1,8 @@
 """A library's metadata as a document, and back: export (JSON, and CSV for spreadsheets) and import.
 
 Export is streamed a thousand files at a time (constant memory whatever the library's size): every
-field of each file, its tags, versions and history, then the courses with their chapters and items.
+field of each file, its tags, versions, caption tracks and history, then the courses with their
+chapters and items.
 
 Import checks the whole document first and names each problem by its place ("files[12].tags[3]:
 longer than 40 characters"), with the library's own rules for names, tags, categories, descriptions
@@ -20,6 +21,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ..captions.formats import MAX_CAPTION_BYTES, CaptionError, read_captions
+from ..captions.languages import LANGUAGES
+from ..captions.models import Caption
+from ..captions.service import clean_label, searchable
 from ..courses.models import Chapter, ChapterItem, Course
 from ..courses.service import CourseEditRefused, clean_title
 from ..courses.usage import refresh_usage
@@ -63,7 +68,7 @@ def _values(row, fields):
 # ---- export --------------------------------------------------------------------------------------
 
 def _file_batches(owner_id):
-    """Lists of (file, tags, versions, history) of the owner's files, BATCH at a time, in id order."""
+    """Lists of (file, tags, versions, history, captions) of the owner's files, BATCH at a time, in id order."""
     after = 0
     while True:
         files = list(db.session.scalars(owned_by(MediaFile, owner_id).where(MediaFile.id > after)
@@ -71,7 +76,7 @@ def _file_batches(owner_id):
         if not files:
             return
         ids = [media.id for media in files]
-        tags, versions, history = {}, {}, {}
+        tags, versions, history, captions = {}, {}, {}, {}
         for media_id, name in db.session.execute(sa.select(media_tags.c.media_id, Tag.name).join(Tag, Tag.id == media_tags.c.tag_id)
                                                  .where(media_tags.c.media_id.in_(ids)).order_by(Tag.name)):
             tags.setdefault(media_id, []).append(name)
@@ -83,7 +88,13 @@ def _file_batches(owner_id):
             history.setdefault(event.media_id, []).append(
                 {"action": event.action, "description": event.description, "details": event.details,
                  "created_at": _time(event.created_at), "actor": event.actor.email if event.actor else None})
-        yield [(media, tags.get(media.id, []), versions.get(media.id, []), history.get(media.id, [])) for media in files]
+        for track in db.session.scalars(sa.select(Caption).where(Caption.media_id.in_(ids))
+                                        .order_by(Caption.media_id, Caption.language)):
+            captions.setdefault(track.media_id, []).append(
+                {"language": track.language, "label": track.label, "vtt": track.vtt, "source_name": track.source_name,
+                 "created_at": _time(track.created_at), "updated_at": _time(track.updated_at)})
+        yield [(media, tags.get(media.id, []), versions.get(media.id, []), history.get(media.id, []),
+                captions.get(media.id, [])) for media in files]
         after = ids[-1]
         db.session.expunge_all()  # the batch is written: keep nothing of it
 
@@ -109,8 +120,9 @@ def export_json(owner, on_progress=None):
     written = 0
     for batch in _file_batches(owner_id):
         pieces = []
-        for media, tags, versions, history in batch:
-            record = {"id": media.id, **_values(media, FILE_FIELDS), "tags": tags, "versions": versions, "history": history}
+        for media, tags, versions, history, captions in batch:
+            record = {"id": media.id, **_values(media, FILE_FIELDS), "tags": tags, "versions": versions,
+                      "captions": captions, "history": history}
             pieces.append(("," if written else "") + "\n" + json.dumps(record, ensure_ascii=False))
             written += 1
         yield "".join(pieces)
@@ -129,7 +141,7 @@ def export_csv(owner, on_progress=None):
     writer.writerow(CSV_COLUMNS)
     written = 0
     for batch in _file_batches(owner.id):
-        for media, tags, versions, _history in batch:
+        for media, tags, versions, _history, _captions in batch:
             writer.writerow([media.id, spreadsheet_safe(media.name), media.kind, media.size_bytes, media.status,
                              spreadsheet_safe(media.category), spreadsheet_safe("; ".join(tags)),
                              spreadsheet_safe(media.description), spreadsheet_safe(media.alt_text),
@@ -371,6 +383,7 @@ def _check_file(checker, record, where):
         value["created_at"] = checker.moment(version, at, "created_at")
         value["current_since"] = checker.moment(version, at, "current_since")
         checked["versions"].append(value)
+    checked["captions"] = _check_captions(checker, record, where)
     checked["history"] = []
     for number, event in enumerate(checker.of(record, where, "history", list, required=False) or []):
         at = f"{where}.history[{number}]"
@@ -384,6 +397,40 @@ def _check_file(checker, record, where):
                                    "description": checker.text(event, at, "description", 2000),
                                    "details": details if isinstance(details, dict) else {},
                                    "created_at": checker.moment(event, at, "created_at")})
+    return checked
+
+
+def _check_captions(checker, record, where):
+    """A file's caption tracks: a known language each (once), a label, and WebVTT that passes the
+    upload's own checks (its refusal, with the line, under the track's place)."""
+    checked, languages = [], set()
+    for number, track in enumerate(checker.of(record, where, "captions", list, required=False) or []):
+        at = f"{where}.captions[{number}]"
+        if not isinstance(track, dict):
+            checker.error(at, "must be an object")
+            continue
+        language = checker.of(track, at, "language", str)
+        if language is not None and language not in LANGUAGES:
+            checker.error(f"{at}.language", f"“{language}” is not one of the caption languages ({', '.join(LANGUAGES)})")
+            continue
+        if language in languages:
+            checker.error(f"{at}.language", f"there are two tracks in {LANGUAGES[language]}")
+        languages.add(language)
+        label = checker.text(track, at, "label", 255, required=False,
+                             rule=lambda raw, language=language: clean_label(raw, language or "en"))
+        vtt = checker.text(track, at, "vtt", MAX_CAPTION_BYTES)
+        if vtt is None:
+            continue
+        try:
+            captions = read_captions(vtt.encode())
+        except CaptionError as refusal:
+            checker.error(f"{at}.vtt", str(refusal))
+            continue
+        checked.append({"language": language, "label": label or LANGUAGES.get(language, ""), "vtt": captions.vtt,
+                        "search_text": searchable(captions.cues), "cue_count": len(captions.cues),
+                        "source_name": checker.text(track, at, "source_name", 255, required=False) or "",
+                        "created_at": checker.moment(track, at, "created_at"),
+                        "updated_at": checker.moment(track, at, "updated_at")})
     return checked
 
 
@@ -508,7 +555,7 @@ def _write(owner, result, on_progress):
             for record in chunk:
                 if record["id"] not in result.reused:
                     ids[record["id"]] = next(fresh)
-        links, versions, events = [], [], []
+        links, versions, events, tracks = [], [], [], []
         for record in chunk:
             media_id = ids[record["id"]]
             links += [{"media_id": media_id, "tag_id": tag_ids[name]} for name in record["tags"]]
@@ -518,6 +565,8 @@ def _write(owner, result, on_progress):
                           "storage_key": content_key(owner.id, version["sha256"]),
                           "thumbnail_key": version["thumbnail_key"] and thumbnail_key_of(owner.id, version["sha256"]),
                           "created_at": version["created_at"] or now} for version in record["versions"]]
+            tracks += [{**track, "media_id": media_id, "owner_id": owner.id, "created_at": track["created_at"] or now,
+                        "updated_at": track["updated_at"] or now} for track in record["captions"]]
             events += [{"media_id": media_id, "owner_id": owner.id, "actor_id": None, "media_name": record["name"],
                         "action": event["action"], "description": event["description"], "details": event["details"],
                         "created_at": event["created_at"] or now} for event in record["history"]]
@@ -530,6 +579,8 @@ def _write(owner, result, on_progress):
             db.session.execute(sa.insert(MediaVersion), versions)
         if events:
             db.session.execute(sa.insert(MediaEvent), events)
+        if tracks:
+            db.session.execute(sa.insert(Caption), tracks)
         if on_progress:
             on_progress("files", min(start + BATCH, len(result.files)), len(result.files))
     linked = set()

@@ -3,6 +3,7 @@ player as a <track> with a signed address, download, relabel, replace and remove
 the history; refusals with the line; another user's captions answer 404."""
 import html
 import io
+import json
 import re
 
 import pytest
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 from mediamgr.captions.models import Caption
 from mediamgr.extensions import db
-from mediamgr.library.models import MediaEvent
+from mediamgr.library.models import MediaEvent, MediaFile
 
 from factories import make_files
 
@@ -138,3 +139,50 @@ def test_a_file_in_the_trash_keeps_its_captions_unchanged_and_deleting_it_remove
     ada.post(f"/media/{media_id}/delete")
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Caption)) == 0
+
+
+@pytest.mark.both_databases
+def test_captions_travel_with_an_export_into_another_account(ada, ben):
+    media_id = make_files("ada@example.com", 1, kind="video", prefix="lecture", stored=True)[0]
+    add(ada, media_id, VTT)
+    add(ada, media_id, SRT, name="clase.srt", language="es", label="Español")
+    document = ada.client.get("/media/export.json", buffered=True).get_json()
+    tracks = document["files"][0]["captions"]
+    assert [(track["language"], track["label"]) for track in tracks] == [("en", "English"), ("es", "Español")]
+    assert tracks[0]["vtt"].startswith("WEBVTT") and "Dijkstra's algorithm" in tracks[0]["vtt"]
+
+    broken = {**document, "files": [{**document["files"][0], "captions": [
+        {**tracks[0], "vtt": "WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nHello\n"}, {**tracks[1], "language": "klingon"}]}]}
+    refused = ben.client.post("/media/import", data={"action": "import", "document": (io.BytesIO(json.dumps(broken).encode()), "l.json")},
+                              headers=ben.headers(), content_type="multipart/form-data").get_data(as_text=True)
+    assert "files[0].captions[0].vtt: Line 3: “00:00:01.000 --&gt; 00:00:0x.000” is not a cue timing" in refused
+    assert "files[0].captions[1].language: “klingon” is not one of the caption languages" in refused
+
+    imported = ben.client.post("/media/import", data={"action": "import", "document": (io.BytesIO(json.dumps(document).encode()), "l.json")},
+                               headers=ben.headers(), content_type="multipart/form-data")
+    assert "Imported 1 files" in imported.get_data(as_text=True)
+    bens = db.session.scalars(sa.select(Caption).where(Caption.owner_id != db.session.get(Caption, 1).owner_id)
+                              .order_by(Caption.language)).all()
+    assert [(track.language, track.label, track.cue_count) for track in bens] == [("en", "English", 2), ("es", "Español", 1)]
+    assert "lecture 00000.mp4" in ben.get("/media/grid?q=dijkstra", htmx=True).get_data(as_text=True)  # searchable
+    again = ben.client.get("/media/export.json", buffered=True).get_json()
+    assert [{key: track[key] for key in ("language", "label", "vtt")} for track in again["files"][0]["captions"]] == \
+        [{key: track[key] for key in ("language", "label", "vtt")} for track in tracks]
+
+
+def test_merging_duplicates_keeps_the_captions_of_every_copy(ada, worker):
+    keep, other, third = make_files("ada@example.com", 3, kind="video", prefix="copy")
+    db.session.execute(sa.update(MediaFile).where(MediaFile.id.in_([keep, other, third])).values(sha256="0" * 64))
+    db.session.commit()
+    add(ada, keep, VTT, language="en")
+    add(ada, other, VTT, language="en", label="Other English")  # keep has English already: goes with its file
+    add(ada, third, SRT, language="es", label="Español")
+    answer = ada.post("/media/duplicates/merge", {"sha256": "0" * 64, "keep": str(keep)})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    worker()
+    db.session.expire_all()
+    kept = db.session.scalars(sa.select(Caption).where(Caption.media_id == keep).order_by(Caption.language)).all()
+    assert [(track.language, track.label) for track in kept] == [("en", "English"), ("es", "Español")]
+    assert "Took the Spanish captions “Español” from “copy 00002.mp4”" in history(keep)
+    assert "lecture" not in ada.get("/media/grid?q=caminos", htmx=True).get_data(as_text=True)
+    assert "copy 00000.mp4" in ada.get("/media/grid?q=caminos", htmx=True).get_data(as_text=True)
