@@ -136,7 +136,7 @@ def _check_times(timing_line, line):
     """The cue ends after it starts (cues may overlap, so no order between cues is required)."""
     start, end = (_seconds(part) for part in timing_line.split("-->", 1))
     if end <= start:
-        raise CaptionError(f"the cue ends ({_clock(end)}) before it starts ({_clock(start)}).", line=line)
+        raise CaptionError(f"the cue ends ({vtt_clock(end)}) before it starts ({vtt_clock(start)}).", line=line)
 
 
 def _seconds(text):
@@ -145,9 +145,24 @@ def _seconds(text):
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(fraction.ljust(3, "0")) / 1000
 
 
-def _clock(seconds):
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{round((seconds - whole) * 1000):03d}"
+def vtt_clock(seconds):
+    """A time as WebVTT writes it: HH:MM:SS.mmm."""
+    millis = round(seconds * 1000)
+    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
+
+
+_TYPED_TIME = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:[.,]\d{1,3})?)$")
+
+
+def parse_cue_time(text):
+    """Seconds from a time as the cue editor takes it: m:ss.mmm, h:mm:ss.mmm or seconds (1:02.5, 62.5)."""
+    found = _TYPED_TIME.match((text or "").strip())
+    if not found:
+        raise CaptionError(f"“{_shown(text or '')}” is not a time: write it as m:ss.mmm (1:02.500) or in seconds (62.5).")
+    hours, minutes, seconds = found.groups()
+    if minutes is not None and float(seconds.replace(",", ".")) >= 60:
+        raise CaptionError(f"“{text.strip()}” has more than 59 seconds after its minutes.")
+    return round(int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds.replace(",", ".")), 3)
 
 
 def _shown(line, limit=60):

@@ -1,19 +1,23 @@
 """The Captions section of a file's details: add (or replace) a track, rename its label, remove it,
 download it; and the signed address the player's <track> element loads it from."""
-from flask import abort, current_app, make_response
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature
 
 from ..extensions import db
+from ..htmx import is_htmx, page_or_fragment
 from ..library.models import MediaFile
 from ..library.service import EditRefused
 from ..library.views import after_edit
+from ..parsing import parse_count
 from ..scoping import get_owned_or_404
 from . import bp
 from .forms import CaptionForm, CaptionLabelForm
 from .languages import LANGUAGES
 from .models import Caption
-from .service import add_captions, caption_of, relabel_captions, remove_captions
+from .formats import cue_clock
+from .service import (CHANGED_MEANWHILE, add_captions, caption_of, cue_token, cues_of, edit_cue, relabel_captions,
+                      remove_captions)
 from .urls import track_signer
 
 VTT_TYPE = "text/vtt; charset=utf-8"
@@ -77,6 +81,56 @@ def download(media_id, caption_id):
     response = _vtt_response(track.vtt)
     response.headers.set("Content-Disposition", "attachment", filename=f"{stem}.{track.language}.vtt")
     return response
+
+
+CUES_PER_PAGE = 100
+
+
+@bp.get("/media/<int:media_id>/captions/<int:caption_id>/cues")
+@login_required
+def cues(media_id, caption_id):
+    """The cue editor: a track's cues, CUES_PER_PAGE at a time (from `start`), each a form of its own."""
+    media, track = _track_or_404(media_id, caption_id)
+    start = parse_count(request.args.get("start", "0")) or 0
+    every = cues_of(track)
+    shown = list(enumerate(every))[start:start + CUES_PER_PAGE]
+    following = start + CUES_PER_PAGE if start + CUES_PER_PAGE < len(every) else None
+    template = "captions/_cue_rows.html" if start else "captions/_cues.html"
+    return page_or_fragment("captions/cues_page.html", template, media=media, track=track, cues=shown,
+                            total=len(every), following=following, **_cue_helpers())
+
+
+@bp.post("/media/<int:media_id>/captions/<int:caption_id>/cues/<int:index>")
+@login_required
+def save_cue(media_id, caption_id, index):
+    """Save one cue (its times and text); answers with its row again, saved or with the reason."""
+    media, track = _track_or_404(media_id, caption_id)
+    form = request.form
+    typed = {"start": form.get("start", ""), "end": form.get("end", ""), "text": form.get("text", "")}
+    try:
+        changed = edit_cue(media, track, index, form.get("was", ""), typed["start"], typed["end"], typed["text"],
+                           current_user)
+    except EditRefused as refusal:
+        db.session.rollback()
+        every = cues_of(track)
+        current = every[index] if 0 <= index < len(every) else None  # the form saves over this next time
+        shown = None if str(refusal) == CHANGED_MEANWHILE else typed  # else what was typed, to correct
+        return _cue_answer(media, track, index, current, str(refusal), shown, 422)
+    db.session.commit()
+    return _cue_answer(media, track, index, cues_of(track)[index], "Saved." if changed else "Nothing to save.", None, 200)
+
+
+def _cue_answer(media, track, index, cue, message, typed, status):
+    if not is_htmx():
+        flash(message, "error" if status >= 400 else "success")
+        return redirect(url_for("captions.cues", media_id=media.id, caption_id=track.id) + f"#cue-{track.id}-{index}")
+    html = render_template("captions/_cue.html", media=media, track=track, index=index, cue=cue, typed=typed,
+                           message=message, failed=status >= 400, **_cue_helpers())
+    return make_response(html, status)
+
+
+def _cue_helpers():
+    return {"cue_clock": cue_clock, "cue_token": cue_token}
 
 
 @bp.get("/tracks/<token>.vtt")

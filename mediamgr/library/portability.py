@@ -427,7 +427,7 @@ def _check_captions(checker, record, where):
             checker.error(f"{at}.vtt", str(refusal))
             continue
         checked.append({"language": language, "label": label or LANGUAGES.get(language, ""), "vtt": captions.vtt,
-                        "search_text": searchable(captions.cues), "cue_count": len(captions.cues),
+                        "search_text": searchable(cue.text for cue in captions.cues), "cue_count": len(captions.cues),
                         "source_name": checker.text(track, at, "source_name", 255, required=False) or "",
                         "created_at": checker.moment(track, at, "created_at"),
                         "updated_at": checker.moment(track, at, "updated_at")})

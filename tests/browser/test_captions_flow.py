@@ -67,6 +67,19 @@ def test_captions_added_in_the_details_play_in_the_preview(page, samples, size):
     expect(page.locator(".match-reason")).to_have_text("Said at 0:01 (English (CC)): Dijkstra's algorithm")
     dialog = open_details(page, name)
 
+    # A cue corrected in place: its own request, its row says so.
+    dialog.locator("summary").filter(has_text="Edit cues").click()
+    text = dialog.get_by_role("textbox", name="Text of cue 2")
+    expect(text).to_have_value("Dijkstra's algorithm")
+    text.fill("Dijkstra's shortest-path algorithm")
+    dialog.get_by_label("End of cue 2").fill("0:02.5")
+    dialog.get_by_role("button", name="Save cue 2").click()
+    expect(dialog.locator("#" + dialog.locator(".cue").nth(1).get_attribute("id")).get_by_role("status")).to_have_text("Saved.")
+    expect(dialog.get_by_label("End of cue 2")).to_have_value("0:02.500")
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    screenshot(page, f"cue-editor-{size}")
+    assert axe_violations(page) == []
+
     with page.expect_download() as download:
         dialog.get_by_role("link", name="Download the English (CC) captions").click()
     assert download.value.suggested_filename == f"Shortest paths {size}.en.vtt"

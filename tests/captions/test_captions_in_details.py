@@ -186,3 +186,69 @@ def test_merging_duplicates_keeps_the_captions_of_every_copy(ada, worker):
     assert "Took the Spanish captions “Español” from “copy 00002.mp4”" in history(keep)
     assert "lecture" not in ada.get("/media/grid?q=caminos", htmx=True).get_data(as_text=True)
     assert "copy 00000.mp4" in ada.get("/media/grid?q=caminos", htmx=True).get_data(as_text=True)
+
+
+def cue_rows(page):
+    return re.findall(r'<li class="cue[^"]*" id="cue-\d+-(\d+)">.*?name="was" value="([0-9a-f]+)".*?name="start" value="([^"]*)"'
+                      r'.*?name="end" value="([^"]*)".*?<textarea[^>]*>([^<]*)</textarea>', page, re.S)
+
+
+@pytest.mark.both_databases
+def test_a_cue_is_corrected_in_place_one_request_per_cue(ada):
+    media_id = video()
+    add(ada, media_id, VTT)
+    caption = db.session.scalar(sa.select(Caption))
+    editor = ada.get(f"/media/{media_id}/captions/{caption.id}/cues", htmx=True).get_data(as_text=True)
+    rows = cue_rows(editor)
+    assert [(index, start, end, text) for index, _was, start, end, text in rows] == [
+        ("0", "0:01.000", "0:04.000", "Today: shortest paths."), ("1", "0:04.000", "0:09.500", "Dijkstra&#39;s algorithm")]
+    was = rows[1][1]
+
+    url = f"/media/{media_id}/captions/{caption.id}/cues/1"
+    saved = ada.post(url, {"was": was, "start": "0:04.2", "end": "10", "text": "Dijkstra's  algorithm,\r\nexplained <b>"})
+    assert saved.status_code == 200 and "Saved." in saved.get_data(as_text=True)
+    db.session.expire_all()
+    track = db.session.get(Caption, caption.id)
+    assert "00:00:04.200 --> 00:00:10.000\nDijkstra's algorithm,\nexplained <b>" in track.vtt
+    assert "dijkstra's algorithm, explained" in track.search_text  # the words, without markup
+    assert "Edited the cue at 0:04.200 of the captions “English”" in history(media_id)
+    assert "&lt;b&gt;" in saved.get_data(as_text=True)  # the cue's text is shown as text
+
+    stale = ada.post(url, {"was": was, "start": "0:05", "end": "0:06", "text": "Overwrite"})  # the cue as it was before
+    assert stale.status_code == 422 and "This cue has changed since the captions were opened" in stale.get_data(as_text=True)
+    fresh_was = cue_rows(stale.get_data(as_text=True))[0][1]
+    for start, end, text, says in (("0:09", "0:05", "x", "The cue ends (0:05.000) before it starts (0:09.000)."),
+                                   ("soon", "0:05", "x", "“soon” is not a time"),
+                                   ("0:01", "0:02", "  ", "A cue needs some text"),
+                                   ("0:01", "0:02", "a --> b", "cannot hold “--&gt;”")):
+        refused = ada.post(url, {"was": fresh_was, "start": start, "end": end, "text": text})
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and says in page, page
+        assert f'name="start" value="{start}"' in page  # what was typed, to correct
+    db.session.expire_all()
+    assert db.session.get(Caption, caption.id).vtt == track.vtt
+    assert ada.post(f"/media/{media_id}/captions/{caption.id}/cues/7", {"was": fresh_was, "start": "1", "end": "2",
+                                                                       "text": "x"}).status_code == 422
+
+
+def test_another_users_cues_answer_404(ada, ben):
+    media_id = video()
+    add(ada, media_id, VTT)
+    caption = db.session.scalar(sa.select(Caption))
+    assert ben.get(f"/media/{media_id}/captions/{caption.id}/cues").status_code == 404
+    assert ben.post(f"/media/{media_id}/captions/{caption.id}/cues/0", {"was": "x", "start": "1", "end": "2",
+                                                                       "text": "mine"}).status_code == 404
+
+
+def test_a_long_track_is_shown_a_hundred_cues_at_a_time(ada):
+    media_id = video()
+    many = "WEBVTT\n\n" + "".join(f"{index // 60:02d}:{index % 60:02d}.000 --> {index // 60:02d}:{index % 60:02d}.500\n"
+                                  f"Cue {index}\n\n" for index in range(250))
+    add(ada, media_id, many.encode())
+    caption = db.session.scalar(sa.select(Caption))
+    first = ada.get(f"/media/{media_id}/captions/{caption.id}/cues", htmx=True).get_data(as_text=True)
+    assert len(cue_rows(first)) == 100 and "Show the next cues (101–200 of 250)" in first
+    last = ada.get(f"/media/{media_id}/captions/{caption.id}/cues?start=200", htmx=True).get_data(as_text=True)
+    assert [row[4] for row in cue_rows(last)][:2] == ["Cue 200", "Cue 201"] and "Show the next" not in last
+    page = ada.get(f"/media/{media_id}/captions/{caption.id}/cues").get_data(as_text=True)  # without JavaScript: a page
+    assert "<h1" in page and "Cues of “English”" in page
