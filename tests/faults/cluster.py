@@ -193,6 +193,43 @@ class Cluster:
                 return index, worker
         return None
 
+    def caught_at_work(self, kind, seconds=60):
+        """(index, operation id, when it was frozen) of a worker caught running an operation of `kind`,
+        frozen (SIGSTOP, it and its work horse) for kill_worker: from then on it does no work, so the
+        fault's clock starts there. RQ's registry can be a moment behind (a job that has just
+        finished), so the catch is checked: frozen, the worker must hold the operation still running,
+        its heartbeat no longer moving; else it is let go (SIGCONT) and another is looked for."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            busy = self.busy_worker(kind)
+            if busy is not None:
+                index, worker = busy
+                family = [worker.pid] + [child.pid for child in psutil.Process(worker.pid).children(recursive=True)]
+                self._signal(family, signal.SIGSTOP)
+                frozen_at = time.monotonic()
+                before = self._running(kind)
+                time.sleep(1.5)  # longer than the heartbeat's interval
+                after = self._running(kind)
+                frozen = {key: value for key, value in after.items() if before.get(key) == value}
+                if frozen:
+                    return index, next(iter(frozen)), frozen_at
+                self._signal(family, signal.SIGCONT)
+            time.sleep(0.02)
+        raise AssertionError(f"no worker was caught running a {kind} operation\n" + self.worker_log())
+
+    def _running(self, kind):
+        db.session.rollback()
+        return {op.id: (op.job_id, op.heartbeat_at, op.processed) for op in db.session.scalars(
+            sa.select(Operation).where(Operation.kind == kind, Operation.status == "running"))}
+
+    @staticmethod
+    def _signal(pids, signum):
+        for pid in pids:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
     def kill_worker(self, index):
         """SIGKILL to the worker and its work horse, as the kernel's OOM killer or a lost host would."""
         worker = self.workers[index]

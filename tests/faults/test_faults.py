@@ -83,20 +83,12 @@ def taken_over(operation_ids, seconds=60):
 def test_a_worker_killed_during_ingest(cluster, samples):
     ada = cluster.client()
     names = uploaded(ada, samples, 3, "ingest", padding=24 * MiB)
-    busy = None
-    deadline = time.monotonic() + 60
-    while busy is None:
-        assert time.monotonic() < deadline, "no worker took an upload\n" + cluster.worker_log()
-        busy = cluster.busy_worker("upload")
-        time.sleep(0.02)
-    db.session.rollback()
-    running = db.session.scalars(sa.select(Operation.id).where(Operation.status == "running")).all()
-    cluster.kill_worker(busy[0])
-    killed_at = time.monotonic()
-    resumed = taken_over(running)  # by the other worker's maintenance round
+    index, operation_id, killed_at = cluster.caught_at_work("upload")
+    cluster.kill_worker(index)
+    resumed = taken_over([operation_id])  # by the other worker's maintenance round
     settle(cluster, "worker SIGKILL during ingest", killed_at, names, resumed)
     assert "queued again" in cluster.worker_log()
-    cluster.restart_worker(busy[0])
+    cluster.restart_worker(index)
 
 
 def test_a_worker_killed_during_a_bulk_operation(cluster):
@@ -118,10 +110,10 @@ def test_a_worker_killed_during_a_bulk_operation(cluster):
         return db.session.get(Operation, operation_id, populate_existing=True).processed
 
     wait_for(lambda: processed() >= 300, 60, "the operation to start", cluster.logs / "worker-1.log")
-    busy = cluster.busy_worker("bulk")
-    assert busy is not None and processed() < 3000, "finished before the kill: more files needed"
+    busy = cluster.caught_at_work("bulk")
+    assert busy[1] == operation_id and processed() < 3000, "finished before the kill: more files needed"
+    killed_at = busy[2]
     cluster.kill_worker(busy[0])
-    killed_at = time.monotonic()
     resumed = taken_over([operation_id])
     settle(cluster, "worker SIGKILL during a bulk operation", killed_at, resumed=resumed)
     done = db.session.get(Operation, operation_id, populate_existing=True)
