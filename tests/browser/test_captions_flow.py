@@ -59,7 +59,10 @@ def test_captions_added_in_the_details_play_in_the_preview(page, samples, size):
     # Found by a word that is said in it, and the card says when.
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    settled(page)  # the page restored from history is wired 20 ms after it is shown
+    # Focus back on the card: the page restored from history has been wired (a search typed before
+    # that would reach an input no handler listens to yet).
+    expect(page.locator(".media-card .card-link").first).to_be_focused()
+    settled(page)
     search = page.get_by_role("searchbox").first  # at once: the results' refresh after the restore is on its way
     search.fill("dijkstra")
     expect(page).to_have_url(re.compile(r"q=dijkstra"))
