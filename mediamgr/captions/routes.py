@@ -16,9 +16,9 @@ from .forms import CaptionForm, CaptionLabelForm
 from .languages import LANGUAGES
 from .models import Caption
 from .formats import cue_clock
-from .service import (CHANGED_MEANWHILE, add_captions, caption_of, cue_token, cues_of, edit_cue, relabel_captions,
-                      remove_captions)
-from .urls import track_signer
+from .service import (CHANGED_MEANWHILE, add_captions, caption_of, captions_of, cue_token, cues_of, edit_cue,
+                      relabel_captions, remove_captions)
+from .urls import track_signer, track_url
 
 VTT_TYPE = "text/vtt; charset=utf-8"
 
@@ -117,15 +117,17 @@ def save_cue(media_id, caption_id, index):
         shown = None if str(refusal) == CHANGED_MEANWHILE else typed  # else what was typed, to correct
         return _cue_answer(media, track, index, current, str(refusal), shown, 422)
     db.session.commit()
-    return _cue_answer(media, track, index, cues_of(track)[index], "Saved." if changed else "Nothing to save.", None, 200)
+    player = {"track_src": track_url(track), "first": captions_of(media)[0].id == track.id} if changed else {}
+    return _cue_answer(media, track, index, cues_of(track)[index], "Saved." if changed else "Nothing to save.", None, 200,
+                       **player)
 
 
-def _cue_answer(media, track, index, cue, message, typed, status):
+def _cue_answer(media, track, index, cue, message, typed, status, **player):
     if not is_htmx():
         flash(message, "error" if status >= 400 else "success")
         return redirect(url_for("captions.cues", media_id=media.id, caption_id=track.id) + f"#cue-{track.id}-{index}")
     html = render_template("captions/_cue.html", media=media, track=track, index=index, cue=cue, typed=typed,
-                           message=message, failed=status >= 400, **_cue_helpers())
+                           message=message, failed=status >= 400, **player, **_cue_helpers())
     return make_response(html, status)
 
 

@@ -5,7 +5,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 def track_url(caption):
     """Signed and expiring like every file's address; it changes when the track does."""
-    return f"{request.script_root}/tracks/{track_signer().dumps(caption.id)}.vtt?v={int(caption.updated_at.timestamp())}"
+    return f"{request.script_root}/tracks/{track_signer().dumps(caption.id)}.vtt?v={caption.updated_at.timestamp():.6f}"
 
 
 def track_signer():

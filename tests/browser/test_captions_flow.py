@@ -79,6 +79,9 @@ def test_captions_added_in_the_details_play_in_the_preview(page, samples, size):
     dialog.get_by_role("button", name="Save cue 2").click()
     expect(dialog.locator("#" + dialog.locator(".cue").nth(1).get_attribute("id")).get_by_role("status")).to_have_text("Saved.")
     expect(dialog.get_by_label("End of cue 2")).to_have_value("0:02.500")
+    # The player shows the cue as it is now (its track swapped in with the saved cue).
+    expect(dialog.locator("video track")).to_have_count(1)
+    assert dialog.locator("video").evaluate(PLAYER_CUES)["cues"] == ["Today: shortest paths.", "Dijkstra's shortest-path algorithm"]
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
     screenshot(page, f"cue-editor-{size}")
     assert axe_violations(page) == []

@@ -46,7 +46,7 @@ def test_captions_are_added_played_downloaded_relabelled_replaced_and_removed(ad
     page = added.get_data(as_text=True)
     assert added.status_code == 200, page
     assert "Added the English captions: 2 cues." in page
-    track = re.search(r'<track kind="subtitles" src="([^"]+)" srclang="en" label="English" default>', page)
+    track = re.search(r'<track id="track-\d+" kind="subtitles" src="([^"]+)" srclang="en" label="English" default>', page)
     assert track, page
     played = ada.get(html.unescape(track.group(1)))
     assert played.status_code == 200 and played.headers["Content-Type"] == "text/vtt; charset=utf-8"
