@@ -264,6 +264,14 @@ if (input) {
   if (form) form.classList.add("js-ready");
 }
 
+// Files chosen before the page's scripts ran (a slow connection) are uploaded once every module is
+// listening: the same change event, sent again.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("#upload-input, input.chapter-upload, input.replace-input").forEach((chosen) => {
+    if (chosen.files && chosen.files.length) chosen.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+});
+
 // The chapter list and the details dialog are swapped in and out: listen on the document.
 document.addEventListener("change", (event) => {
   const picker = event.target.closest && event.target.closest("input.chapter-upload");

@@ -168,6 +168,27 @@ def test_an_item_ticked_before_the_editor_script_ran_counts(page, live_server):
     expect(bar).to_be_visible()
 
 
+def test_a_file_chosen_before_the_upload_script_ran_is_uploaded(page, live_server, samples):
+    """The editor shown before its scripts arrived (a slow connection): a file chosen for a chapter
+    meanwhile is uploaded once they run."""
+    email, course_id = course_with_items(live_server, "Early Chooser")
+    log_in(page, email)
+    held = []
+    page.route("**/static/js/uploads.js", lambda route, request: held.append((route, route.fetch())))
+    page.goto(f"/courses/{course_id}/edit", wait_until="commit")
+    for _ in range(100):  # route handlers run while the test waits on the page
+        if held:
+            break
+        page.wait_for_timeout(50)
+    page.get_by_label("Upload new files into “Week 2”").set_input_files(
+        [{"name": "early bird.webm", "mimeType": "video/webm", "buffer": samples.video_bytes()}])
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(page.locator("#operation-list > li").filter(has_text="early bird.webm")).to_be_visible()
+    expect(titles(page, 1)).to_have_count(2, timeout=60_000)  # linked at the end of its chapter when ready
+    expect_titles(page, 1, ["Lecture 00004", "early bird"])
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_select_a_range_remove_it_undo_then_move_it(page, live_server, viewport):
     problems = console_errors(page)
