@@ -77,6 +77,7 @@ def upload_and_wait(page, files):
 
 
 def open_details(page, name):
+    settled(page)  # a card swapped in a moment ago is wired 20 ms later: a click before that is a plain link
     card(page, name).get_by_role("link").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
