@@ -108,3 +108,18 @@ def axe_violations(page):
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text())
     return page.evaluate(AXE_RUN)
+
+
+def script_held(page, name, url):
+    """Open `url` with the page's static/js/`name` held back (a slow connection: the page shows before
+    that script has run); returns the function that delivers it."""
+    held = []
+    page.route(f"**/static/js/{name}", lambda route, request: held.append((route, route.fetch())))
+    page.goto(url, wait_until="commit")
+    for _ in range(100):  # route handlers run while the test waits on the page
+        if held:
+            break
+        page.wait_for_timeout(50)
+    route, answer = held[0]
+    return lambda: route.fulfill(response=answer)
+

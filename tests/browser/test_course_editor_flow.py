@@ -13,7 +13,7 @@ from mediamgr.courses.models import Chapter, Course
 from mediamgr.courses.service import link_media
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
-from page_actions import card, log_in, screenshot
+from page_actions import card, log_in, screenshot, script_held
 
 from test_everyday import console_errors, settled
 
@@ -153,16 +153,9 @@ def test_an_item_ticked_before_the_editor_script_ran_counts(page, live_server):
     of the selection once the script runs."""
     email, course_id = course_with_items(live_server, "Slow Connection")
     log_in(page, email)
-    held = []
-    page.route("**/static/js/course_editor.js", lambda route, request: held.append((route, route.fetch())))
-    page.goto(f"/courses/{course_id}/edit", wait_until="commit")
-    for _ in range(100):  # route handlers run while the test waits on the page
-        if held:
-            break
-        page.wait_for_timeout(50)
+    release = script_held(page, "course_editor.js", f"/courses/{course_id}/edit")
     page.get_by_label("Select “Lecture 00001”").check()
-    route, answer = held[0]
-    route.fulfill(response=answer)
+    release()
     bar = page.get_by_role("region", name="Selected items")
     expect(bar.locator("#item-selection-count")).to_have_text("1 selected")
     expect(bar).to_be_visible()
@@ -173,17 +166,10 @@ def test_a_file_chosen_before_the_upload_script_ran_is_uploaded(page, live_serve
     meanwhile is uploaded once they run."""
     email, course_id = course_with_items(live_server, "Early Chooser")
     log_in(page, email)
-    held = []
-    page.route("**/static/js/uploads.js", lambda route, request: held.append((route, route.fetch())))
-    page.goto(f"/courses/{course_id}/edit", wait_until="commit")
-    for _ in range(100):  # route handlers run while the test waits on the page
-        if held:
-            break
-        page.wait_for_timeout(50)
+    release = script_held(page, "uploads.js", f"/courses/{course_id}/edit")
     page.get_by_label("Upload new files into “Week 2”").set_input_files(
         [{"name": "early bird.webm", "mimeType": "video/webm", "buffer": samples.video_bytes()}])
-    route, answer = held[0]
-    route.fulfill(response=answer)
+    release()
     expect(page.locator("#operation-list > li").filter(has_text="early bird.webm")).to_be_visible()
     expect(titles(page, 1)).to_have_count(2, timeout=60_000)  # linked at the end of its chapter when ready
     expect_titles(page, 1, ["Lecture 00004", "early bird"])

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from factories import make_files
 from mediamgr.extensions import db
-from page_actions import cards, log_in, screenshot, settled
+from page_actions import cards, log_in, screenshot, script_held, settled
 
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -106,16 +106,9 @@ def test_a_box_ticked_before_the_page_script_ran_counts(library):
     """On a slow connection the page shows before its scripts have run, and the browser restores ticked
     boxes after Back: a box already ticked when the selection script starts is part of the selection."""
     page = library
-    held = []
-    page.route("**/static/js/selection.js", lambda route, request: held.append((route, route.fetch())))
-    page.goto("/media", wait_until="commit")
+    release = script_held(page, "selection.js", "/media")
     expect(cards(page)).to_have_count(12)
-    for _ in range(100):  # route handlers run while the test waits on the page
-        if held:
-            break
-        page.wait_for_timeout(50)
     cards(page).nth(3).locator("input.select-box").check()
-    route, answer = held[0]
-    route.fulfill(response=answer)
+    release()
     expect(selected_count(page)).to_have_text("1 selected")
     expect(page.locator(".media-card.is-selected")).to_have_count(1)
