@@ -349,3 +349,20 @@ def open_progress_socket(base_url, cookie):
     """A page's progress socket at `base_url` (http://host:port), with the page's cookie and origin."""
     return WebSocketClient.connect(base_url.replace("http://", "ws://", 1) + "/ws/progress",
                                    headers={"Cookie": cookie, "Origin": base_url})
+
+
+def family_of(process):
+    """A process and its children, at any depth (a worker and its work horse)."""
+    import psutil
+
+    return [process.pid] + [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
+
+
+def signal_all(pids, signum):
+    """`signum` to each of `pids` that is still there."""
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+

@@ -5,7 +5,6 @@ import os
 import signal
 import time
 
-import psutil
 import pytest
 import sqlalchemy as sa
 
@@ -16,24 +15,12 @@ from mediamgr.jobs.queues import BULK, get_queue
 from mediamgr.library.models import MediaEvent, Tag, media_tags
 from mediamgr.progress.models import Operation
 
-from helpers import start_worker, wait_for
+from helpers import family_of, signal_all, start_worker, wait_for
 
 pytestmark = pytest.mark.both_databases  # SQL the dialects may treat differently
 
 FILES = 5000  # as in the issue: all 5,000 files matching a tag
 
-
-def family_of(process):
-    """The worker and its work horse (RQ starts the horse in a session of its own)."""
-    return [process.pid] + [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
-
-
-def signal_all(pids, signum):
-    for pid in pids:
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 def current(operation_id):

@@ -27,7 +27,7 @@ from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile, MediaVersion, PendingDeletion, Rendition
 from mediamgr.progress.models import Operation
 
-from helpers import (PASSWORD, PG_DSN, TcpProxy, add_test_users, base_config, free_port, migrate, start_web,
+from helpers import (PASSWORD, family_of, signal_all, PG_DSN, TcpProxy, add_test_users, base_config, free_port, migrate, start_web,
                      start_worker, wait_for)
 
 # The suite's clock: the maintenance round and the "no heartbeat" limit. FAULT_MAINTENANCE_INTERVAL lets
@@ -204,8 +204,8 @@ class Cluster:
             busy = self.busy_worker(kind)
             if busy is not None:
                 index, worker = busy
-                family = [worker.pid] + [child.pid for child in psutil.Process(worker.pid).children(recursive=True)]
-                self._signal(family, signal.SIGSTOP)
+                family = family_of(worker)
+                signal_all(family, signal.SIGSTOP)
                 frozen_at = time.monotonic()
                 before = self._running(kind)
                 time.sleep(1.5)  # longer than the heartbeat's interval
@@ -213,7 +213,7 @@ class Cluster:
                 frozen = {key: value for key, value in after.items() if before.get(key) == value}
                 if frozen:
                     return index, next(iter(frozen)), frozen_at
-                self._signal(family, signal.SIGCONT)
+                signal_all(family, signal.SIGCONT)
             time.sleep(0.02)
         raise AssertionError(f"no worker was caught running a {kind} operation\n" + self.worker_log())
 
@@ -221,14 +221,6 @@ class Cluster:
         db.session.rollback()
         return {op.id: (op.job_id, op.heartbeat_at, op.processed) for op in db.session.scalars(
             sa.select(Operation).where(Operation.kind == kind, Operation.status == "running"))}
-
-    @staticmethod
-    def _signal(pids, signum):
-        for pid in pids:
-            try:
-                os.kill(pid, signum)
-            except ProcessLookupError:
-                pass
 
     def kill_worker(self, index):
         """SIGKILL to the worker and its work horse, as the kernel's OOM killer or a lost host would."""
