@@ -44,21 +44,38 @@ document.addEventListener("keydown", (event) => {
   }
 }, true);
 
-document.addEventListener("focusout", (event) => {
-  const title = event.target.closest && event.target.closest(".item-title");
-  if (!title || title.value === title.dataset.saved) return;
-  if (!title.value.trim()) { title.value = title.dataset.saved; toast("An item title can't be empty.", "error"); return; }
-  htmx.trigger(title.form, "submit");
-});
-
-// The chapter list refetches itself when files change (an upload linked to a chapter, an Undo); not
-// while a title is being typed there, which the refetch would throw away.
+// The chapter list refetches itself when files change (an upload linked to a chapter, an Undo). While
+// a text field there holds unsaved typing, the refetch is not sent, and one already on its way is not
+// placed: it would put the old text back (and Enter would then save that). A later edit's answer (the
+// whole list) makes up for it; if the field is left without saving, the list is asked for then.
+let refreshHeldBack = false;
+function typingInChapters() {
+  const field = document.activeElement;
+  const list = document.getElementById("chapters");
+  return !!field && !!list && list.contains(field) && field.matches('input[type="text"]') &&
+    field.value !== (field.dataset.saved ?? field.defaultValue);
+}
 document.addEventListener("htmx:beforeRequest", (event) => {
   const source = event.detail.elt;
-  if (!source || source.id !== "chapters" || event.detail.requestConfig.verb !== "get") return;
-  const typing = document.activeElement;
-  if (typing && source.contains(typing) && typing.matches('input[type="text"]') &&
-      typing.value !== (typing.dataset.saved ?? typing.defaultValue)) event.preventDefault();
+  if (!source || source.id !== "chapters" || event.detail.requestConfig.verb !== "get" || !typingInChapters()) return;
+  event.preventDefault();
+  refreshHeldBack = true;
+});
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (swapTargetId(event) !== "chapters" || event.detail.requestConfig.verb !== "get" || !typingInChapters()) return;
+  event.detail.shouldSwap = false;
+  refreshHeldBack = true;
+});
+
+document.addEventListener("focusout", (event) => {
+  const title = event.target.closest && event.target.closest(".item-title");
+  if (title && title.value !== title.dataset.saved) {
+    if (title.value.trim()) { htmx.trigger(title.form, "submit"); return; }  // its answer is the whole list
+    title.value = title.dataset.saved; toast("An item title can't be empty.", "error");
+  }
+  if (!refreshHeldBack || !event.target.closest || !event.target.closest("#chapters")) return;
+  refreshHeldBack = false;
+  setTimeout(() => htmx.trigger(document.getElementById("chapters"), "chapters-stale"), 0);
 });
 
 // Every answer about the chapter list is all of it, rendered when its edit was saved. When edits
@@ -69,6 +86,7 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 const overlap = { inFlight: 0, seen: false };
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (event.defaultPrevented || swapTargetId(event) !== "chapters") return;
+  refreshHeldBack = false;
   overlap.seen = overlap.seen || overlap.inFlight > 0;
   overlap.inFlight += 1;
   event.detail.xhr.addEventListener("loadend", () => {  // also for an answer htmx no longer places

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from factories import make_files
 from mediamgr.extensions import db
 from mediamgr.library.models import MediaFile
-from page_actions import card, cards, log_in, open_details, screenshot
+from page_actions import card, cards, log_in, open_details, screenshot, settled
 
 
 def seeded_instructor(live_server):
@@ -142,3 +142,47 @@ def test_pick_three_upload_a_fourth_then_the_library_protects_them(page, live_se
     expect(card(page, "Bonus lab.webm")).to_have_count(0)
     toast.get_by_role("button", name="Undo").click()
     expect(card(page, "Bonus lab.webm").locator(".usage-badge")).to_have_text("Used in 1")
+
+
+def test_a_refresh_that_answers_while_a_title_is_typed_keeps_the_typing(page, live_server):
+    """The chapter list refreshes itself when files change. A refresh sent a moment before the user
+    starts typing an item's title can answer while they type: it waits until the title is saved (or
+    put back), so the typing is never replaced by the old title, which Enter would then save (seen in a
+    full run: "Welcome" typed after a move, the list kept "Lecture 00000")."""
+    log_in(page, seeded_instructor(live_server))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Courses").click()
+    page.get_by_label("New course title").fill("Algorithms")
+    page.get_by_role("button", name="Create course").click()
+    page.get_by_label("New chapter").fill("Week 1")
+    page.get_by_role("button", name="Add chapter").click()
+    page.get_by_role("button", name="Browse from Library for “Week 1”").click()
+    dialog = page.get_by_role("dialog", name="Add files to “Week 1”")
+    dialog.get_by_label("Choose Lecture 00000.pdf").check()
+    dialog.get_by_role("button", name="Add 1 file").click()
+    expect(dialog).to_be_hidden()
+    title = page.locator(".chapter-item .item-title").first
+    expect(title).to_have_value("Lecture 00000")
+    settled(page)
+
+    held = []
+    page.route("**/courses/*/chapters", lambda route, request:
+               held.append(route) if request.method == "GET" else route.continue_())
+    page.evaluate("htmx.trigger(document.getElementById('chapters'), 'chapters-stale')")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    title.fill("Welcome")
+    with page.expect_response(lambda response: response.request.method == "GET" and "/chapters" in response.url):
+        held[0].continue_()
+    page.wait_for_timeout(200)  # the answer's swap and settle
+    expect(title).to_have_value("Welcome")
+    page.unroute("**/courses/*/chapters")
+    with page.expect_response(lambda response: response.request.method == "GET" and "/chapters" in response.url):
+        title.press("Escape")  # put back: the list held back is asked for now
+    expect(title).to_have_value("Lecture 00000")
+    title.fill("Welcome")
+    title.press("Enter")
+    settled(page)
+    page.reload()
+    expect(page.locator(".chapter-item .item-title").first).to_have_value("Welcome")
