@@ -77,7 +77,7 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from . import admin, analytics, archive, auth, bulk, captions, courses, health, library, operations, progress, upload
+    from . import admin, analytics, archive, auth, bulk, captions, courses, health, library, operations, progress, upload, video
     from .analytics import routes as _analytics_routes  # noqa: F401
     from .archive import routes as _archive_routes  # noqa: F401
     from .admin import jobs_dashboard
@@ -99,9 +99,10 @@ def _register_blueprints(app):
     from .upload import routes as _upload_routes  # noqa: F401
     from .upload import tus as _tus_routes  # noqa: F401
     from .upload.request import upload_limit_text
+    from .video import routes as _video_routes  # noqa: F401
 
     for blueprint in (admin.bp, analytics.bp, archive.bp, auth.bp, bulk.bp, captions.bp, courses.bp, health.bp, library.bp, operations.bp, progress.bp,
-                      upload.bp):
+                      upload.bp, video.bp):
         app.register_blueprint(blueprint)
     jobs_dashboard.init_app(app)
     app.add_template_global(thumbnail_url)

@@ -180,6 +180,13 @@ def _s3_settings(env):
     return settings
 
 
+def _transcribe_backend(value):
+    value = value.strip()
+    if value and value != "faster-whisper" and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+        raise ConfigError(f"TRANSCRIBE_BACKEND must be empty, faster-whisper or module:function, got {value!r}")
+    return value
+
+
 def load_config(instance_path, env=None):
     """Read and check every setting; returns a dict for app.config."""
     env = os.environ if env is None else env
@@ -239,6 +246,13 @@ def load_config(instance_path, env=None):
         "RATE_LIMIT_PASSWORD": parse_rate("RATE_LIMIT_PASSWORD", env.get("RATE_LIMIT_PASSWORD", "5 per 15 minutes")),
         "TRUSTED_PROXIES": parse_count("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0")),
         "PASSWORD_HASH_METHOD": _hash_method(env.get("PASSWORD_HASH_METHOD", "scrypt")),
+        # Automatic captions (captions.transcribe): unset (off), "faster-whisper" (the optional extra
+        # `pip install 'mediamgr[transcribe]'`, which fetches TRANSCRIBE_MODEL on first use) or a
+        # "module:function" of your own.
+        "TRANSCRIBE_BACKEND": _transcribe_backend(env.get("TRANSCRIBE_BACKEND", "")),
+        "TRANSCRIBE_MODEL": env.get("TRANSCRIBE_MODEL", "small").strip() or "small",
+        # A video or audio file that browsers cannot play gets a web rendition after upload (video.processing).
+        "AUTO_WEB_RENDITION": parse_bool("AUTO_WEB_RENDITION", env.get("AUTO_WEB_RENDITION", "true")),
         "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance_path),
     }
     config["PUBLIC_URL"], config["APP_ORIGINS"] = _origins(env)

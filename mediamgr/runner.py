@@ -1,7 +1,8 @@
 """`make run`: everything on one machine with one command.
 
 Checks the settings, applies migrations, creates the demo accounts (embedded mode), starts the
-embedded Redis (unless REDIS_URL is set), one RQ worker and gunicorn, restarts any of them that
+embedded Redis (unless REDIS_URL is set), an RQ worker for uploads, bulk work and
+maintenance, one for video processing, and gunicorn, restarts any of them that
 crashes (with a growing pause, and at most MAX_RESTARTS times in RESTART_WINDOW), and stops them
 all on Ctrl-C.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from . import PROJECT_ROOT, embedded_redis
 from .config import ConfigError
+from .jobs.names import PROCESSING, QUICK_QUEUES
 
 STOP_GRACE_SECONDS = 10
 MAX_RESTARTS = 5  # of one process within RESTART_WINDOW seconds; more means it cannot run at all
@@ -110,7 +112,9 @@ def main():
     python = sys.executable
     gunicorn = [python, "-m", "gunicorn", "-c"]
     children = [
-        Child("worker", [python, str(PROJECT_ROOT / "worker.py")], env),
+        Child("worker", [python, str(PROJECT_ROOT / "worker.py"), "--queues", ",".join(QUICK_QUEUES)], env),
+        # Video analysis and transcodes on a worker of their own: an upload never waits behind them.
+        Child("processing worker", [python, str(PROJECT_ROOT / "worker.py"), "--queues", PROCESSING], env),
         Child("web server", gunicorn + [str(PROJECT_ROOT / "mediamgr" / "gunicorn_conf.py"), "app:app"], env),
         Child("websocket server", gunicorn + [str(PROJECT_ROOT / "mediamgr" / "gunicorn_ws_conf.py"), "app:app"], env),
     ]

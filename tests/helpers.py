@@ -23,7 +23,7 @@ from mediamgr import create_app
 from mediamgr.auth.models import User
 from mediamgr.auth.sessions import start_session
 from mediamgr.extensions import db, redis_connection
-from mediamgr.jobs.queues import ALL_QUEUES, get_queue
+from mediamgr.jobs.names import ALL_QUEUES, get_queue
 
 PASSWORD = "correct-horse-battery"
 TEST_HASH_METHOD = "scrypt:1024:8:1"  # a 32nd of the default cost: logins in tests take a millisecond, not 0.1 s

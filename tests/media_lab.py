@@ -46,6 +46,18 @@ def cut_times(segments):
     return times
 
 
+def precision_recall(found, truth, tolerance=0.5):
+    """How many found times match a true one within `tolerance` (each true one matched once)."""
+    unmatched = list(truth)
+    hits = 0
+    for at in found:
+        match = next((t for t in unmatched if abs(t - at) <= tolerance), None)
+        if match is not None:
+            unmatched.remove(match)
+            hits += 1
+    return (hits / len(found) if found else 1.0), (hits / len(truth) if truth else 1.0)
+
+
 def lecture(path, segments, fps=10, size=(320, 180), video_codec="libx264", audio_codec="aac", rate=48000,
             container=None, audio=True, pix_fmt="yuv420p"):
     """Write a lecture of `segments` to `path` (its container from the extension unless given)."""

@@ -16,7 +16,7 @@ from rq.job import Job
 
 from mediamgr.extensions import db, redis_connection
 from mediamgr.jobs.maintenance import run_maintenance
-from mediamgr.jobs.queues import UPLOADS, get_queue
+from mediamgr.jobs.names import UPLOADS, get_queue
 from mediamgr.jobs.worker import make_worker
 
 from helpers import ROOT, free_port, start_worker, wait_for

@@ -18,6 +18,7 @@ from .models import Caption
 from .formats import cue_clock
 from .service import (CHANGED_MEANWHILE, add_captions, caption_of, captions_of, cue_token, cues_of, edit_cue,
                       relabel_captions, remove_captions)
+from .transcribe import backend_name, enqueue_transcription
 from .urls import track_signer, track_url
 
 VTT_TYPE = "text/vtt; charset=utf-8"
@@ -43,6 +44,26 @@ def add(media_id):
     cues = f"{track.cue_count:,} cue" + ("" if track.cue_count == 1 else "s")
     return after_edit(media, f"{'Replaced' if replaced else 'Added'} the {LANGUAGES[track.language]} captions: "
                              f"{cues}{converted}.")
+
+
+@bp.post("/media/<int:media_id>/captions/automatic")
+@login_required
+def automatic(media_id):
+    """Automatic captions of the chosen language, made by TRANSCRIBE_BACKEND in a job."""
+    media = get_owned_or_404(MediaFile, media_id)
+    if not backend_name():
+        return after_edit(media, "Automatic captions are off on this server.", 409)
+    if media.in_trash or not media.ready_at:
+        return after_edit(media, "Only a ready file that is not in the trash can be captioned.", 409)
+    language = request.form.get("language", "")
+    try:
+        queued = enqueue_transcription(media, language)
+    except EditRefused as refusal:
+        return after_edit(media, str(refusal), 422)
+    if not queued:
+        return after_edit(media, "The background service is unavailable right now. Try again in a moment.", 503)
+    return after_edit(media, f"Making {LANGUAGES[language]} captions from the speech: they appear in the list when "
+                             "they are ready (a few minutes for an hour of video).")
 
 
 @bp.post("/media/<int:media_id>/captions/<int:caption_id>/label")

@@ -24,6 +24,7 @@ from ..progress.publisher import ProgressReporter, publish_operation
 from ..storage import get_storage, thumbnail_key
 from ..storage.base import StorageError
 from ..timeutil import utcnow
+from ..video.analysis import enqueue_analysis
 from . import with_app_context
 from .previews import store_document_pages
 from .budgets import OverBudget, too_large_for_memory
@@ -90,6 +91,7 @@ def process_upload(operation_id):
         log.warning("upload operation %s: taken over by job %s; this job stops", operation_id, operation.job_id)
         return
     _mark_ready(operation, media, version)
+    enqueue_analysis(media)  # quality report and chapters, on the processing queue
     if version is not None:  # the new content's page images (the old ones went with the old content)
         _replaced_document_pages(operation, media)
     _remove_staging(operation)

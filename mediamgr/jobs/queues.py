@@ -1,18 +1,15 @@
-"""Queue names and enqueue presets: the one place that knows how each kind of job is queued, and what
+"""Enqueue presets (the queues themselves are jobs.names): the one place that knows how each kind of job is queued, and what
 the user is told when the queue cannot take it."""
 import redis
 from flask import current_app
-from rq import Queue, Retry
+from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Callback, Job
 
 from ..extensions import db, redis_connection
 from .ingest import mark_upload_failed
+from .names import BULK, MAINTENANCE, UPLOADS, get_queue
 
-UPLOADS = "uploads"
-BULK = "bulk"
-MAINTENANCE = "maintenance"
-ALL_QUEUES = (UPLOADS, BULK, MAINTENANCE)
 LIVE_JOB_STATES = ("queued", "started", "scheduled", "deferred")
 UPLOAD_JOB_TIMEOUT = 6 * 3600  # moving 5 GiB to B2 on a slow link; RQ kills the horse past it
 
@@ -25,14 +22,6 @@ RETRY_NOT_QUEUED = "The background service is unavailable right now. Try again i
 
 class BackgroundUnavailable(RuntimeError):
     """Redis cannot take the job; the message is for the user."""
-
-
-def queue_name(name):
-    return f"{current_app.config['REDIS_NAMESPACE']}:{name}"
-
-
-def get_queue(name, connection=None):
-    return Queue(queue_name(name), connection=connection or redis_connection.client)
 
 
 def enqueue_upload_processing(operation, job_id=None, fail_when_unavailable=True):

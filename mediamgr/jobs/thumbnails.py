@@ -53,7 +53,7 @@ def representative_frame(path, duration_seconds):
         stream.thread_type = "AUTO"
         positions = [duration_seconds * f for f in FRAME_POSITIONS] if duration_seconds else [0.0]
         for seconds in positions:
-            frame = _frame_at(container, stream, seconds)
+            frame = frame_at(container, stream, seconds)
             if frame is None:
                 continue
             image = frame.to_image()
@@ -65,7 +65,7 @@ def representative_frame(path, duration_seconds):
     return best
 
 
-def _frame_at(container, stream, seconds):
+def frame_at(container, stream, seconds):
     """The first decoded frame at or after `seconds` (seeking to the keyframe before it)."""
     try:
         if seconds > 0 and stream.time_base:

@@ -16,7 +16,7 @@ from ..extensions import db, redis_connection
 from . import ingest  # noqa: F401  (PyAV, Pillow and pdfium load once, before the fork)
 from .budgets import limit_memory
 from .maintenance import run_maintenance
-from .queues import ALL_QUEUES, get_queue
+from .names import ALL_QUEUES, get_queue
 
 log = logging.getLogger("mediamgr.worker")
 

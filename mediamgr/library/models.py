@@ -12,6 +12,7 @@ STATUSES = ("processing", "ready", "failed", "deleted")
 # Listing indexes cover only the library (not the trash): every library query says deleted_at IS NULL.
 IN_LIBRARY = "deleted_at IS NULL"
 USED_IN_LIBRARY = "deleted_at IS NULL AND usage_count > 0"
+NEEDS_ATTENTION_IN_LIBRARY = "deleted_at IS NULL AND needs_attention"
 MAX_ALT_TEXT_LENGTH = 250  # a sentence or two: a longer account of an image belongs in its description
 DURATION_KEY_SQL = "coalesce(duration_seconds, 0)"  # what the duration sort orders by (queries.SORTS)
 
@@ -76,6 +77,10 @@ class MediaFile(db.Model):
     # An upload whose content the library held already: the file it repeats, until the user chooses
     # "Keep both" or "Use existing" (library.duplicates).
     duplicate_of_id = db.Column(db.Integer, db.ForeignKey("media_files.id", ondelete="SET NULL"))
+    # The quality report's score (0–100) and whether it found a problem (video.analysis keeps both, so
+    # the card's badge and the "Needs attention" filter read the row itself); NULL: no report yet.
+    quality_score = db.Column(db.Integer)
+    needs_attention = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     owner = db.relationship("User")
     duplicate_of = db.relationship("MediaFile", remote_side=[id], foreign_keys=[duplicate_of_id])
@@ -95,6 +100,9 @@ class MediaFile(db.Model):
         # "Used" files only (few of the library): the Used filter reads them newest first.
         db.Index("ix_media_owner_used_created", "owner_id", "created_at", "id",
                  sqlite_where=db.text(USED_IN_LIBRARY), postgresql_where=db.text(USED_IN_LIBRARY)),
+        # "Needs attention" files only (few of the library), newest first.
+        db.Index("ix_media_owner_attention_created", "owner_id", "created_at", "id",
+                 sqlite_where=db.text(NEEDS_ATTENTION_IN_LIBRARY), postgresql_where=db.text(NEEDS_ATTENTION_IN_LIBRARY)),
         # Search scans (owner, newest first) reading the search text from the index itself; SQLite
         # only: a PostgreSQL btree entry holds at most 2,704 bytes, less than a long description.
         _library_index("ix_media_owner_search", "owner_id", "created_at", "id", "search_text").ddl_if(dialect="sqlite"),

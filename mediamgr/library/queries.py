@@ -74,6 +74,9 @@ class ListColumn(NamedTuple):
 TYPE_LABELS = {"": "All", "video": "Video", "image": "Image", "audio": "Audio", "document": "Document"}
 USAGE_LABELS = {"": "All", "used": "Used in a course", "unused": "Unused", "never": "Never used",
                 "previously": "Previously used"}
+# What the Quality filter offers: "attention" is the files whose quality report found a problem or
+# scored under video.analysis.ATTENTION_SCORE (MediaFile.needs_attention, kept by the report).
+QUALITY_LABELS = {"": "Any quality", "attention": "Needs attention"}
 # Ranges of the size histogram (library.stats.SIZE_EDGES), offered by the Size filter.
 SIZE_RANGES = {"": "Any size", "-1MB": "Under 1 MB", "1MB-10MB": "1–10 MB", "10MB-100MB": "10–100 MB",
                "100MB-1GB": "100 MB–1 GB", "1GB-": "Over 1 GB"}
@@ -155,6 +158,7 @@ class LibraryFilter:
     tag: str = ""
     course: int = 0
     usage: str = ""
+    quality: str = ""  # "attention": only files whose quality report needs attention
     size: str = ""  # a size range, "1MB-10MB" (parse_size_range)
     category: str = ""
     added: str = ""  # "week", "month" or days added, "2026-11-23..2026-11-29" (added_days)
@@ -178,6 +182,7 @@ class LibraryFilter:
                    tag=normalize_tag(args.get("tag", "")),
                    course=parse_id(args.get("course", "")) or 0,
                    usage=usage if usage in USAGE_LABELS else "",
+                   quality="attention" if args.get("quality") == "attention" else "",
                    size=size.strip() if parse_size_range(size) else "",
                    category=clean_query(args.get("category", "")[:200])[:MAX_CATEGORY_LENGTH].strip(),
                    added=_added_of(args),
@@ -304,6 +309,8 @@ def filtered_media(user, flt, counting=False):
     if flt.course:
         query = query.where(MediaFile.id.in_(_course_media(user, flt.course)))
     query = _usage_condition(query, flt)
+    if flt.quality:
+        query = query.where(MediaFile.needs_attention.is_(True))
     if flt.size:
         at_least, under = parse_size_range(flt.size)
         if at_least is not None:

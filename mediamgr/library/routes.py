@@ -10,6 +10,7 @@ from ..bulk.actions import ACTIONS
 from ..bulk.selection import MAX_PICKED, Selection
 from ..bulk.service import start_operation
 from ..jobs.queues import BackgroundUnavailable, enqueue_deletions
+from ..video.analysis import enqueue_analysis
 from ..parsing import parse_count, parse_id
 from ..progress.publisher import latest_states
 from ..progress.views import render_events
@@ -21,7 +22,7 @@ from .alt_text import set_alt_text
 from .batch import FileBatch
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaFile, MediaVersion
-from .queries import (ADDED_PRESETS, SIZE_RANGES, SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, category_suggestions,
+from .queries import (ADDED_PRESETS, QUALITY_LABELS, SIZE_RANGES, SORTS, TYPE_LABELS, USAGE_LABELS, LibraryFilter, category_suggestions,
                       course_choices, library_page, owner_choices, tag_suggestions, trash_page)
 from .service import (EditRefused, add_tags, clean_category, normalize_tag, parse_tags, remove_tags, rename_media,
                       set_category, set_description)
@@ -50,7 +51,7 @@ def index():
     """The library page: filters, the first page of results, the upload panel."""
     flt = LibraryFilter.from_args(request.args)
     return render_template("library/index.html", flt=flt, page=library_page(current_user, flt), sorts=SORTS,
-                           type_labels=TYPE_LABELS, usage_labels=USAGE_LABELS, size_ranges=SIZE_RANGES,
+                           type_labels=TYPE_LABELS, usage_labels=USAGE_LABELS, quality_labels=QUALITY_LABELS, size_ranges=SIZE_RANGES,
                            added_presets=ADDED_PRESETS, courses=course_choices(current_user),
                            categories=category_suggestions(current_user), owners=owner_choices(current_user),
                            storage=storage_use(current_user))
@@ -260,6 +261,7 @@ def restore_version_route(media_id, version_id):
     except EditRefused as refusal:
         return after_edit(media, str(refusal), 409)
     db.session.commit()
+    enqueue_analysis(media)  # the report and chapters of the content it has now
     response = after_edit(media, f"Version {version.number} restored: it is now version {restored.number}.")
     return trigger(response, "media-changed") if is_htmx() else response
 

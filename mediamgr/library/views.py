@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..captions.forms import CaptionForm
 from ..captions.languages import LANGUAGES
 from ..captions.service import CAPTIONED_KINDS, captions_of
+from ..captions.transcribe import backend_name as transcribe_backend_name
 from ..captions.urls import track_url
 from ..courses.usage import places, removed_links, where_used_text
 from ..extensions import db
@@ -21,6 +22,7 @@ from ..storage import get_storage
 from ..storage.signing import window_for
 from ..upload.names import split_extension
 from ..upload.service import can_retry, latest_upload_operation
+from ..video.views import chapters_context
 from .alt_text import suggested_alt_text
 from .forms import DetailsForm, RenameForm, TagForm
 from .models import MediaEvent, Rendition
@@ -134,11 +136,13 @@ def details_context(media, rename_form=None, details_form=None, tag_form=None, c
         "captions": caption_tracks(media),
         "caption_form": caption_form or CaptionForm(formdata=None, prefix="captions"),
         "languages": LANGUAGES,
+        "transcribe_backend": transcribe_backend_name(),
         "categories": category_suggestions(current_user),
         "share": share_link(media),
         "alt_suggestion": suggested_alt_text(media.name) if media.kind == "image" else "",
         "heading": 1 if on_details_page() else 2,  # the page's h1; in the dialog, under the page's own
         "retryable": media.status in ("failed", "processing") and can_retry(latest_upload_operation(media)),
+        **chapters_context(media),
     }
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from rq.registry import StartedJobRegistry
 
 from mediamgr.extensions import db
-from mediamgr.jobs.queues import BULK, get_queue
+from mediamgr.jobs.names import BULK, get_queue
 from mediamgr.library.models import MediaEvent, Tag, media_tags
 from mediamgr.progress.models import Operation
 

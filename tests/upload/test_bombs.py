@@ -10,7 +10,7 @@ import resource
 from rq.job import Job
 
 from mediamgr.extensions import db, redis_connection
-from mediamgr.jobs.queues import UPLOADS, get_queue
+from mediamgr.jobs.names import UPLOADS, get_queue
 from mediamgr.library.models import MediaFile, Rendition
 from mediamgr.progress.models import Operation
 

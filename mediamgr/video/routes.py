@@ -1,0 +1,132 @@
+"""The Chapters section of a video's details: rename, move, remove and add markers, propose them again
+from scene changes; and the signed WebVTT chapters track the player loads."""
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature
+
+from ..captions.formats import CaptionError, parse_cue_time
+from ..captions.urls import track_signer
+from ..extensions import db
+from ..htmx import is_htmx
+from ..library.models import MediaFile
+from ..library.service import EditRefused
+from ..library.views import after_edit
+from ..scoping import get_owned_or_404
+from . import bp
+from .analysis import enqueue_analysis, enqueue_marker_frames
+from .markers import add_marker, chapters_vtt, clock, edit_marker, marker_of, markers_of, remove_marker
+from .views import chapters_context
+
+VTT_TYPE = "text/vtt; charset=utf-8"
+
+
+@bp.post("/media/<int:media_id>/chapters")
+@login_required
+def add(media_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    try:
+        marker = add_marker(media, request.form.get("title", ""), _typed_time(request.form.get("time", "")), current_user)
+    except EditRefused as refusal:
+        return _answer(media, str(refusal), 422, typed=dict(request.form))
+    db.session.commit()
+    enqueue_marker_frames(media)
+    return _answer(media, f"Added the chapter “{marker.title}” at {clock(marker.seconds)}.")
+
+
+@bp.post("/media/<int:media_id>/chapters/<int:marker_id>")
+@login_required
+def edit(media_id, marker_id):
+    media, marker = _marker_or_404(media_id, marker_id)
+    try:
+        changed = edit_marker(media, marker, request.form.get("title", ""), _typed_time(request.form.get("time", "")),
+                              current_user)
+    except EditRefused as refusal:
+        db.session.rollback()
+        return _answer(media, str(refusal), 422, failed_marker=marker_id, typed=dict(request.form))
+    db.session.commit()
+    if changed and marker.thumbnail_key is None:
+        enqueue_marker_frames(media)
+    return _answer(media, f"Saved the chapter “{marker.title}” at {clock(marker.seconds)}." if changed
+                   else "Nothing to save.")
+
+
+@bp.post("/media/<int:media_id>/chapters/<int:marker_id>/remove")
+@login_required
+def remove(media_id, marker_id):
+    media, marker = _marker_or_404(media_id, marker_id)
+    try:
+        remove_marker(media, marker, current_user)
+    except EditRefused as refusal:
+        return _answer(media, str(refusal), 409)
+    db.session.commit()
+    return _answer(media, f"Removed the chapter “{marker.title}”.")
+
+
+@bp.post("/media/<int:media_id>/analysis")
+@login_required
+def analyse_again(media_id):
+    """Make the quality report again and propose chapters from scene changes (keeping the markers the
+    instructor edited or added)."""
+    media = get_owned_or_404(MediaFile, media_id)
+    if media.in_trash or not media.ready_at or media.kind not in ("video", "audio"):
+        return after_edit(media, "Only a ready video or audio file can be analysed.", 409)
+    if not enqueue_analysis(media):
+        return after_edit(media, "The background service is unavailable right now. Try again in a moment.", 503)
+    return after_edit(media, "Analysing the file: the quality report and the chapters appear here in a moment.")
+
+
+@bp.get("/media/<int:media_id>/analysis")
+@login_required
+def analysis(media_id):
+    """The Quality section as it is now (polled while the analysis runs); once it is done, the
+    Chapters section, the player's chapters track and the card come along out of band."""
+    media = get_owned_or_404(MediaFile, media_id)
+    context = chapters_context(media)
+    done = context["analysis"] is None or context["analysis"].status in ("ready", "failed")
+    return render_template("video/_analysis.html", media=media, **context, done=done, oob_track=done,
+                           heading=1 if request.headers.get("X-Details-Page") == "true" else 2)
+
+
+@bp.get("/chapter-tracks/<token>.vtt")
+def chapters_track(token):
+    """The player's chapters track: a signed, expiring address (a <track> element sends no form)."""
+    try:
+        kind, media_id = track_signer().loads(token, max_age=current_app.config["SIGNED_URL_TTL"])
+    except (BadSignature, ValueError, TypeError):
+        abort(404)
+    media = db.session.get(MediaFile, media_id) if kind == "chapters" and isinstance(media_id, int) else None
+    if media is None:
+        abort(404)
+    response = make_response(chapters_vtt(media, markers_of(media)))
+    response.headers["Content-Type"] = VTT_TYPE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    return response
+
+
+def _typed_time(text):
+    try:
+        return parse_cue_time(text)
+    except CaptionError as error:
+        raise EditRefused(str(error)) from error
+
+
+def _marker_or_404(media_id, marker_id):
+    media = get_owned_or_404(MediaFile, media_id)
+    marker = marker_of(media, marker_id)
+    if marker is None:
+        abort(404)
+    return media, marker
+
+
+def _answer(media, message, status=200, **extra):
+    """The Chapters section again (and the player's chapters track, out of band), or the details page."""
+    if not is_htmx():
+        flash(message, "error" if status >= 400 else "success")
+        return redirect(url_for("library.details", media_id=media.id))
+    if status >= 400 and status != 422:
+        return message, status, {"Content-Type": "text/plain; charset=utf-8"}
+    html = render_template("video/_chapters.html", media=media, **chapters_context(media), message=message,
+                           failed=status >= 400, oob_track=True, **extra)
+    return make_response(html, status)
