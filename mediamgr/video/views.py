@@ -8,6 +8,7 @@ from ..captions.urls import track_signer
 from ..storage import get_storage
 from .analysis import report_of
 from .markers import chapters_vtt, clock, markers_of
+from .playable import codec_name
 
 
 def chapters_track_url(media, markers):
@@ -27,4 +28,5 @@ def chapters_context(media):
     sparkline = (storage.signed_url(analysis.sparkline_key, "loudness.png", "image/png", ttl=ttl)
                  if analysis is not None and analysis.sparkline_key else None)
     return {"markers": markers, "marker_frames": frames, "analysis": analysis, "loudness_image": sparkline,
-            "chapters_track": chapters_track_url(media, markers) if media.kind == "video" else None, "clock": clock}
+            "chapters_track": chapters_track_url(media, markers) if media.kind == "video" else None, "clock": clock,
+            "codec_name": codec_name}

@@ -2,7 +2,8 @@
 // on it: the Chapters section's markers (button[data-seek] in .marker, templates/video/_chapters.html)
 // seek the player and the marker playing now is marked aria-current; a button[data-use-current-time]
 // puts the player's current time, as m:ss, into the field it names (a chapter's time, a trim's Start
-// and End).
+// and End); button[data-phone-preview] shows the preview it names in a phone-sized frame (390 × 844,
+// the class "phone-frame"), as a student on a phone sees it, and the choice is remembered.
 
 function playerNear(element) {
   const scope = element.closest("#details-body") || document;
@@ -36,6 +37,30 @@ document.addEventListener("click", (event) => {
     field.value = clock(player.currentTime);
     field.focus();
   }
+});
+
+const PHONE_KEY = "mediamgr.phonePreview";
+
+function showAsPhone(button, on) {
+  const preview = document.getElementById(button.dataset.phonePreview);
+  if (!preview) return;
+  preview.classList.toggle("phone-frame", on);
+  button.setAttribute("aria-pressed", String(on));
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("button[data-phone-preview]");
+  if (!button) return;
+  const on = button.getAttribute("aria-pressed") !== "true";
+  showAsPhone(button, on);
+  try { localStorage.setItem(PHONE_KEY, on ? "1" : ""); } catch { /* private mode: not remembered */ }
+});
+
+// A details body swapped in (the dialog opening, an edit's answer) keeps the phone frame if it was on.
+document.addEventListener("htmx:afterSettle", () => {
+  let on = false;
+  try { on = localStorage.getItem(PHONE_KEY) === "1"; } catch { /* private mode */ }
+  if (on) document.querySelectorAll("button[data-phone-preview]").forEach((button) => showAsPhone(button, true));
 });
 
 // The marker whose chapter is playing: the last one at or before the player's time.
