@@ -77,8 +77,9 @@ def undo_operation(operation, user):
 
 
 def cancel_operation(operation):
-    """Ask the job to stop before its next batch (a queued operation stops before it starts)."""
-    if operation.kind != "bulk" or operation.is_finished:
+    """Ask the job to stop: a bulk job before its next batch, a processing job within seconds (a queued
+    operation stops before it starts)."""
+    if operation.kind not in ("bulk", "processing") or operation.is_finished:
         return False
     operation.cancel_requested = True
     db.session.commit()

@@ -22,6 +22,7 @@ from ..storage import get_storage
 from ..storage.signing import window_for
 from ..upload.names import split_extension
 from ..upload.service import can_retry, latest_upload_operation
+from ..video.processing import web_rendition_of
 from ..video.views import chapters_context
 from .alt_text import suggested_alt_text
 from .forms import DetailsForm, RenameForm, TagForm
@@ -59,6 +60,12 @@ def media_urls(media):
                              for page in document_pages(media)]
             if media.mime_type == "application/pdf" and not urls["pages"]:
                 enqueue_document_pages(media)  # uploaded before page images were made, or new content
+        elif (web := web_rendition_of(media) if media.kind in ("video", "audio") else None) is not None:
+            # A file browsers can't play is played from its web rendition; the original stays the download.
+            stem = split_extension(media.name)[0]
+            extension = web.storage_key.rsplit(".", 1)[-1]
+            urls["preview"] = storage.signed_url(web.storage_key, f"{stem}.{extension}",
+                                                 "video/mp4" if extension == "mp4" else "audio/mp4", ttl=ttl)
         else:
             urls["preview"] = storage.signed_url(media.storage_key, media.name, media.mime_type, ttl=ttl)
     return urls

@@ -14,6 +14,7 @@ from ..progress.publisher import latest_states
 from ..progress.views import recent_operations, render_events
 from ..scoping import get_owned_or_404
 from ..upload.service import retry_upload
+from ..video.processing import retry_processing
 from . import bp
 
 FAILURES_SHOWN = 200
@@ -44,6 +45,10 @@ def retry(operation_id):
     """Queue a failed upload's processing again (the staged or stored bytes are reused), or a failed
     bulk operation (it goes on from its last checkpoint)."""
     operation = get_owned_or_404(Operation, operation_id)
+    if operation.kind == "processing":
+        if not retry_processing(operation):
+            abort(409, "Only a failed operation can be retried.")
+        return _row(operation)
     if operation.kind == "bulk":
         try:
             if not retry_operation(operation):

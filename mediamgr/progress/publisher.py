@@ -41,7 +41,9 @@ def operation_event(operation, **overrides):
              # an upload whose content the library held already: {"id", "name"} of that file
              "duplicate_of": (operation.details or {}).get("duplicate_of"),
              # a finished export: where to download it, and until when
-             "download": (operation.details or {}).get("download"), "expires_at": (operation.details or {}).get("expires_at")}
+             "download": (operation.details or {}).get("download"), "expires_at": (operation.details or {}).get("expires_at"),
+             # a processing job: what became of its result, and the new file it made (Extract audio)
+             "result": (operation.details or {}).get("result"), "new_media_id": (operation.details or {}).get("new_media_id")}
     event.update(overrides)
     return event
 

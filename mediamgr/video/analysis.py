@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import redis
 import sqlalchemy as sa
+from flask import current_app
 from rq import Retry
 
 from ..extensions import db
@@ -16,11 +17,14 @@ from ..jobs import with_app_context
 from ..jobs.names import PROCESSING, get_queue
 from ..jobs.thumbnails import frame_at, save_thumbnail
 from ..library.models import MediaFile, Rendition
+from ..library.service import EditRefused
+from ..progress.models import Operation
 from ..storage import get_storage, rendition_key
 from ..storage.base import StorageError
 from .chapters import propose_markers, scene_changes
 from .markers import markers_of, put_proposed
 from .models import QualityReport
+from .processing import start_processing, web_rendition_of
 from .quality import analyse, loudness_sparkline
 
 log = logging.getLogger(__name__)
@@ -77,9 +81,25 @@ def analyse_media(media_id, sha256):
         if sparkline:
             row.sparkline_key = _store_image(media, "loudness", sparkline, folder, "png")
             db.session.commit()
+        if not report.playable:
+            _make_web_playable(media)
         if media.kind == "video":
             _propose_chapters(media, path)
             marker_frames(media, path, folder)
+
+
+def _make_web_playable(media):
+    """A file browsers can't play gets its web rendition (AUTO_WEB_RENDITION), once per content."""
+    if not current_app.config["AUTO_WEB_RENDITION"] or web_rendition_of(media) is not None:
+        return
+    if any(op.details.get("action") == "web_rendition" and op.details.get("sha256") == media.sha256
+           for op in db.session.scalars(sa.select(Operation).where(Operation.media_id == media.id,
+                                                                   Operation.kind == "processing"))):
+        return  # asked for already (a retry of the analysis, or by hand)
+    try:
+        start_processing(media, "web_rendition", {}, None)
+    except EditRefused:
+        pass  # in the trash meanwhile
 
 
 def _propose_chapters(media, path):

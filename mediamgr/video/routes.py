@@ -8,6 +8,8 @@ from ..captions.formats import CaptionError, parse_cue_time
 from ..captions.urls import track_signer
 from ..extensions import db
 from ..htmx import is_htmx
+from ..parsing import parse_count, parse_id
+from ..progress.publisher import latest_states
 from ..library.models import MediaFile
 from ..library.service import EditRefused
 from ..library.views import after_edit
@@ -15,6 +17,7 @@ from ..scoping import get_owned_or_404
 from . import bp
 from .analysis import enqueue_analysis, enqueue_marker_frames
 from .markers import add_marker, chapters_vtt, clock, edit_marker, marker_of, markers_of, remove_marker
+from .processing import CORNERS, JOBS, start_processing
 from .views import chapters_context
 
 VTT_TYPE = "text/vtt; charset=utf-8"
@@ -130,3 +133,57 @@ def _answer(media, message, status=200, **extra):
     html = render_template("video/_chapters.html", media=media, **chapters_context(media), message=message,
                            failed=status >= 400, oob_track=True, **extra)
     return make_response(html, status)
+
+
+# ---- processing jobs -------------------------------------------------------------------------------
+
+@bp.post("/media/<int:media_id>/process/<action>")
+@login_required
+def process(media_id, action):
+    """Start a processing job on the file (its progress and Cancel in the Activity panel)."""
+    media = get_owned_or_404(MediaFile, media_id)
+    if action not in JOBS:
+        abort(404)
+    try:
+        operation = start_processing(media, action, _processing_params(media, action, request.form), current_user)
+    except EditRefused as refusal:
+        return _started_or_refused(media, str(refusal), 422)
+    return _started_or_refused(media, f"{operation.title}: started. Its progress is in the Activity panel.",
+                               operation=operation)
+
+
+def _processing_params(media, action, form):
+    """What the job needs from the form, checked: a trim's span, a watermark's image, corner and opacity."""
+    if action == "trim":
+        start, end = _typed_time(form.get("start", "")), _typed_time(form.get("end", ""))
+        if end <= start:
+            raise EditRefused("The end of the trim must come after its start.")
+        if media.duration_seconds and start >= media.duration_seconds:
+            raise EditRefused(f"The start is past the end of the file ({clock(media.duration_seconds)}).")
+        if media.duration_seconds and end > media.duration_seconds + 0.5:
+            raise EditRefused(f"The end is past the end of the file ({clock(media.duration_seconds)}).")
+        return {"start": start, "end": min(end, media.duration_seconds or end)}
+    if action == "watermark":
+        image_id = parse_id(form.get("image", ""))
+        image = get_owned_or_404(MediaFile, image_id) if image_id else None
+        if image is None or image.kind != "image" or image.in_trash or not image.ready_at or image.owner_id != media.owner_id:
+            raise EditRefused("Choose an image from your library for the watermark.")
+        if form.get("corner") not in CORNERS:
+            raise EditRefused("Choose the corner for the watermark.")
+        opacity = parse_count(form.get("opacity", ""), 100)
+        if not opacity or opacity < 5:
+            raise EditRefused("The opacity is a percentage from 5 to 100.")
+        return {"image_id": image.id, "corner": form["corner"], "opacity": opacity / 100}
+    return {}
+
+
+def _started_or_refused(media, message, status=200, operation=None):
+    if not is_htmx():
+        flash(message, "error" if status >= 400 else "success")
+        return redirect(url_for("library.details", media_id=media.id))
+    events = [latest_states([operation])[operation.id]] if operation is not None else []
+    html = render_template("video/_processing_answer.html", events=events, cards={}, catchup=True, message=message,
+                           failed=status >= 400)
+    response = make_response(html, status)
+    response.headers["HX-Reswap"] = "none"
+    return response

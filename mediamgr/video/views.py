@@ -5,10 +5,16 @@ import hashlib
 from flask import current_app, request
 
 from ..captions.urls import track_signer
+from ..extensions import db
+from ..library.models import MediaFile
+from ..scoping import owned_by
 from ..storage import get_storage
 from .analysis import report_of
 from .markers import chapters_vtt, clock, markers_of
 from .playable import codec_name
+from .processing import CORNERS, web_rendition_of
+
+WATERMARK_CHOICES = 50
 
 
 def chapters_track_url(media, markers):
@@ -29,4 +35,17 @@ def chapters_context(media):
                  if analysis is not None and analysis.sparkline_key else None)
     return {"markers": markers, "marker_frames": frames, "analysis": analysis, "loudness_image": sparkline,
             "chapters_track": chapters_track_url(media, markers) if media.kind == "video" else None, "clock": clock,
-            "codec_name": codec_name}
+            "codec_name": codec_name, **processing_context(media)}
+
+
+def processing_context(media):
+    """What the Processing section offers: the web rendition the preview plays (if any), and the
+    images of the owner's library a watermark can be made of (the newest WATERMARK_CHOICES)."""
+    if media.kind not in ("video", "audio"):
+        return {}
+    images = []
+    if media.kind == "video":
+        images = db.session.scalars(owned_by(MediaFile, media.owner_id).where(MediaFile.kind == "image", MediaFile.deleted_at.is_(None),
+                                                           MediaFile.ready_at.is_not(None))
+                                    .order_by(MediaFile.created_at.desc()).limit(WATERMARK_CHOICES)).all()
+    return {"web_copy": web_rendition_of(media), "watermark_images": images, "corners": CORNERS}

@@ -1,0 +1,96 @@
+"""Processing jobs on a video or audio file, each an operation in the Activity panel (progress, Cancel,
+Retry) run on the `processing` queue: Trim, Normalise loudness, Watermark and Make web-playable change
+the file's content, and their result comes back through the upload path as the file's next version
+(the earlier one stays in the version list, to restore); Extract audio adds a new file to the library.
+A web rendition of a file browsers cannot play is kept beside it instead (a Rendition the preview
+plays; the original stays the download)."""
+import uuid
+
+import redis
+import sqlalchemy as sa
+from rq.job import Callback
+
+from ..extensions import db
+from ..jobs.names import PROCESSING, get_queue
+from ..library.batch import IN_TRASH
+from ..library.service import EditRefused
+from ..library.models import Rendition
+from ..progress.models import Operation
+from ..progress.publisher import publish_operation
+from ..timeutil import utcnow
+from .markers import clock
+
+TARGET_LUFS = -16.0
+CORNERS = {"top-left": "Top left", "top-right": "Top right", "bottom-left": "Bottom left", "bottom-right": "Bottom right"}
+WEB_SPEC = "web"
+# What each job does: the kinds it takes, its title, and where its result goes ("version", "new" or "web").
+JOBS = {
+    "trim": ({"video", "audio"}, "Trim “{name}” to {span}", "version"),
+    "normalise": ({"video", "audio"}, "Normalise the loudness of “{name}”", "version"),
+    "watermark": ({"video"}, "Watermark “{name}”", "version"),
+    "extract_audio": ({"video"}, "Extract the audio of “{name}”", "new"),
+    "web_rendition": ({"video", "audio"}, "Make “{name}” web-playable", "web"),
+}
+# A trim's times are of the content the user saw: it is not applied to a content that came meanwhile.
+# The other jobs work on the file's content when they run (a Normalise right after a Watermark gets both).
+SAME_CONTENT = {"trim"}
+CHECK_CANCEL_EVERY = 2.0  # seconds between looks at the operation's cancel request
+
+
+def start_processing(media, action, params, actor):
+    """Queue `action` on the file (params checked by the caller: span, image, corner, opacity); returns
+    the operation. EditRefused when the file can't have it."""
+    kinds, title, _result = JOBS[action]
+    if media.in_trash:
+        raise EditRefused(IN_TRASH)
+    if not media.ready_at:
+        raise EditRefused("The file is still being processed: try again when it is ready.")
+    if media.kind not in kinds:
+        raise EditRefused(f"Only {' and '.join(sorted(k + 's' for k in kinds))} can be processed this way.")
+    span = f"{clock(params['start'])}–{clock(params['end'])}" if action == "trim" else ""
+    operation = Operation(owner_id=media.owner_id, kind="processing", title=title.format(name=media.name, span=span),
+                          stage="queued", total=100, media=media, job_id=str(uuid.uuid4()),
+                          details={"action": action, "params": params, "sha256": media.sha256,
+                                   "actor_id": actor.id if actor else media.owner_id})
+    db.session.add(operation)
+    db.session.commit()
+    enqueue(operation)
+    return operation
+
+
+def enqueue(operation):
+    try:
+        get_queue(PROCESSING).enqueue("mediamgr.video.processing_job.run_processing", operation.id, job_id=operation.job_id,
+                                      job_timeout=12 * 3600, result_ttl=600, failure_ttl=7 * 86400,
+                                      on_failure=Callback("mediamgr.video.processing_job.processing_job_failed"),
+                                      description=f"processing {operation.id}: {operation.title}")
+    except redis.RedisError:
+        finish_processing(operation, "failed", "The background service is unavailable right now. Press Retry in a moment.")
+        return False
+    publish_operation(operation)
+    return True
+
+
+def retry_processing(operation):
+    """A failed processing operation, queued again from the start."""
+    if operation.kind != "processing" or operation.status != "failed":
+        return False
+    operation.status, operation.error, operation.finished_at, operation.processed = "queued", None, None, 0
+    operation.stage, operation.cancel_requested, operation.job_id = "queued", False, str(uuid.uuid4())
+    db.session.commit()
+    return enqueue(operation)
+
+
+def web_rendition_of(media):
+    return db.session.scalar(sa.select(Rendition).where(Rendition.media_id == media.id, Rendition.spec == WEB_SPEC))
+
+
+def finish_processing(operation, status, error=None):
+    operation.status, operation.error, operation.finished_at = status, error, utcnow()
+    operation.stage = status
+    if status == "succeeded":
+        operation.processed = operation.total
+    db.session.commit()
+    publish_operation(operation)
+
+
