@@ -15,6 +15,7 @@ from ..library.service import (EditRefused, add_tags, clean_category, parse_tags
 from ..library import cleanup
 from ..library.duplicates import merge_duplicates
 from ..library.trash import delete_files, restore_files, trash_files
+from ..video.processing import process_batch
 
 CONFIRM_ABOVE = 5  # a trash or a new category for more files than this asks first, with count and size
 
@@ -46,6 +47,11 @@ ACTIONS = {action.name: action for action in (
     Action("restore", "trash", "Restore {files} from the trash",
            lambda batch, params: restore_files(batch, _actor(batch), links=params.get("links", False))),
     Action("delete", "trash", "Delete {files} permanently", lambda batch, _params: delete_files(batch), deletes=True),
+    # Processing jobs (video.processing): an operation of its own per video or audio file.
+    Action("normalise", "library", "Normalise the loudness of {files}",
+           lambda batch, _params: process_batch(batch, "normalise", {})),
+    Action("web_rendition", "library", "Make {files} web-playable",
+           lambda batch, _params: process_batch(batch, "web_rendition", {})),
     # From the Duplicates view (not the selection bar): {files} are the copies, each merged into the
     # file kept for its content (params["keep"]: sha256 -> id).
     Action("merge", "library", "Merge duplicates: {files} into the files kept",

@@ -12,13 +12,14 @@ from rq.job import Callback
 
 from ..extensions import db
 from ..jobs.names import PROCESSING, get_queue
-from ..library.batch import IN_TRASH
+from ..library.batch import IN_TRASH, Outcome
 from ..library.service import EditRefused
-from ..library.models import Rendition
+from ..library.models import MediaFile, Rendition
 from ..progress.models import Operation
 from ..progress.publisher import publish_operation
 from ..timeutil import utcnow
 from .markers import clock
+from .models import QualityReport
 
 TARGET_LUFS = -16.0
 CORNERS = {"top-left": "Top left", "top-right": "Top right", "bottom-left": "Bottom left", "bottom-right": "Bottom right"}
@@ -40,34 +41,91 @@ CHECK_CANCEL_EVERY = 2.0  # seconds between looks at the operation's cancel requ
 def start_processing(media, action, params, actor):
     """Queue `action` on the file (params checked by the caller: span, image, corner, opacity); returns
     the operation. EditRefused when the file can't have it."""
-    kinds, title, _result = JOBS[action]
-    if media.in_trash:
-        raise EditRefused(IN_TRASH)
-    if not media.ready_at:
-        raise EditRefused("The file is still being processed: try again when it is ready.")
-    if media.kind not in kinds:
-        raise EditRefused(f"Only {' and '.join(sorted(k + 's' for k in kinds))} can be processed this way.")
-    span = f"{clock(params['start'])}–{clock(params['end'])}" if action == "trim" else ""
-    operation = Operation(owner_id=media.owner_id, kind="processing", title=title.format(name=media.name, span=span),
-                          stage="queued", total=100, media=media, job_id=str(uuid.uuid4()),
-                          details={"action": action, "params": params, "sha256": media.sha256,
-                                   "actor_id": actor.id if actor else media.owner_id})
+    refusal = refusal_for(media, action)
+    if refusal:
+        raise EditRefused(refusal)
+    operation = _operation(media, action, params, actor.id if actor else media.owner_id)
     db.session.add(operation)
     db.session.commit()
     enqueue(operation)
     return operation
 
 
+def refusal_for(media, action):
+    """Why the file can't have `action`, or None: the one rule the details and the selection bar share."""
+    kinds = JOBS[action][0]
+    if media.in_trash:
+        return IN_TRASH
+    if not media.ready_at:
+        return "The file is still being processed: try again when it is ready."
+    if media.kind not in kinds:
+        return f"Only {' and '.join(sorted(kind + 's' for kind in kinds))} can be processed this way."
+    return None
+
+
+def process_batch(batch, action, params):
+    """The selection bar's Normalise loudness / Make web-playable: a processing operation per file that
+    can have it (each with its own progress), queued once the batch is committed. A batch done again
+    after a crash queues no file twice."""
+    live, failures = batch.in_library()
+    files = db.session.scalars(sa.select(MediaFile).where(MediaFile.id.in_([row.id for row in live]))).all()
+    asked = {op.media_id for op in db.session.scalars(sa.select(Operation).where(
+        Operation.kind == "processing", Operation.media_id.in_([m.id for m in files])))
+        if batch.operation_id and op.details.get("bulk_id") == batch.operation_id}
+    made = []
+    for media in files:
+        refusal = refusal_for(media, action)
+        if refusal is None and action == "web_rendition":
+            refusal = _plays_already(media)
+        if refusal:
+            failures[media.id] = refusal
+        elif media.id not in asked:
+            made.append(_operation(media, action, params, batch.actor_id or media.owner_id, bulk_id=batch.operation_id))
+    db.session.add_all(made)
+    db.session.flush()
+    jobs = [(op.id, op.job_id, op.title) for op in made]
+    if jobs:  # the jobs must find their rows: queued when the batch's transaction is in
+        sa.event.listen(db.session(), "after_commit", lambda _session: [_enqueue_job(*job) for job in jobs], once=True)
+    return Outcome(changed=[op.media_id for op in made], failures=failures)
+
+
+def _plays_already(media):
+    """Why a web rendition is not needed (the file's quality report says browsers play it, or it has
+    one), or None."""
+    if web_rendition_of(media) is not None:
+        return "It has a web-playable copy already."
+    report = db.session.get(QualityReport, media.id)
+    if report is not None and report.sha256 == media.sha256 and report.report and report.report.get("playable"):
+        return "Browsers play it as it is."
+    return None
+
+
+def _operation(media, action, params, actor_id, bulk_id=None):
+    title = JOBS[action][1]
+    span = f"{clock(params['start'])}–{clock(params['end'])}" if action == "trim" else ""
+    details = {"action": action, "params": params, "sha256": media.sha256, "actor_id": actor_id}
+    if bulk_id:
+        details["bulk_id"] = bulk_id
+    return Operation(owner_id=media.owner_id, kind="processing", title=title.format(name=media.name, span=span),
+                     stage="queued", total=100, media_id=media.id, job_id=str(uuid.uuid4()), details=details)
+
+
 def enqueue(operation):
-    try:
-        get_queue(PROCESSING).enqueue("mediamgr.video.processing_job.run_processing", operation.id, job_id=operation.job_id,
-                                      job_timeout=12 * 3600, result_ttl=600, failure_ttl=7 * 86400,
-                                      on_failure=Callback("mediamgr.video.processing_job.processing_job_failed"),
-                                      description=f"processing {operation.id}: {operation.title}")
-    except redis.RedisError:
+    if not _enqueue_job(operation.id, operation.job_id, operation.title):
         finish_processing(operation, "failed", "The background service is unavailable right now. Press Retry in a moment.")
         return False
     publish_operation(operation)
+    return True
+
+
+def _enqueue_job(operation_id, job_id, title):
+    try:
+        get_queue(PROCESSING).enqueue("mediamgr.video.processing_job.run_processing", operation_id, job_id=job_id,
+                                      job_timeout=12 * 3600, result_ttl=600, failure_ttl=7 * 86400,
+                                      on_failure=Callback("mediamgr.video.processing_job.processing_job_failed"),
+                                      description=f"processing {operation_id}: {title}")
+    except redis.RedisError:
+        return False
     return True
 
 

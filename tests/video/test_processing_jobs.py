@@ -157,3 +157,30 @@ def test_cancel_stops_a_job_and_leaves_the_file_as_it_was(app, ada, ben, worker,
     assert db.session.get(MediaFile, media.id).sha256 == media.sha256
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MediaVersion)
                              .where(MediaVersion.media_id == media.id)) == 1
+
+
+def test_normalise_and_make_web_playable_from_the_selection_bar(app, ada, worker, tmp_path, samples):
+    first = upload(ada, worker, tmp_path, name="one.mp4")
+    second = upload(ada, worker, tmp_path, name="two.mp4")
+    ada.upload("slide.png", samples.png_bytes())
+    worker()
+    image = db.session.scalar(sa.select(MediaFile).where(MediaFile.name == "slide.png"))
+    page = ada.get("/media").get_data(as_text=True)
+    assert 'value="normalise"' in page and ">Normalise loudness</button>" in page and ">Make web-playable</button>" in page
+
+    ids = [str(first.id), str(second.id), str(image.id)]
+    assert ada.post("/media/bulk", {"action": "normalise", "scope": "library", "ids": ids}).status_code in (200, 302)
+    worker()
+    bulk = db.session.scalar(sa.select(Operation).where(Operation.kind == "bulk"))
+    assert (bulk.status, bulk.processed, bulk.failed) == ("succeeded", 3, 1)
+    jobs = processing_ops()
+    assert sorted(op.title for op in jobs) == ["Normalise the loudness of “one.mp4”", "Normalise the loudness of “two.mp4”"]
+    assert all(op.status == "succeeded" for op in jobs), [op.error for op in jobs]
+    versions = db.session.scalars(sa.select(MediaVersion.media_id).where(MediaVersion.number == 2)).all()
+    assert sorted(versions) == sorted([first.id, second.id])
+
+    ada.post("/media/bulk", {"action": "web_rendition", "scope": "library", "ids": ids[:2]})
+    worker()
+    latest = db.session.scalars(sa.select(Operation).where(Operation.kind == "bulk").order_by(Operation.id)).all()[-1]
+    assert (latest.processed, latest.failed) == (2, 2)  # browsers play both already: nothing to make
+    assert len(processing_ops()) == 2
