@@ -1,5 +1,5 @@
 """`make bench` (python -m benchmarks.run): seed big libraries and time the grid on SQLite and
-PostgreSQL, then upload ingest over HTTP and transfers to S3, then resilience (1,000 open progress
+PostgreSQL, then upload ingest over HTTP and transfers to S3, the video features' costs, then resilience (1,000 open progress
 sockets, decompression bombs, recovery from each fault); prints PASS/MISS against each target,
 a markdown summary, and saves everything as JSON under benchmarks/results/."""
 import argparse
@@ -9,7 +9,8 @@ import time
 
 import psycopg
 
-from . import bombs, bulk, courses, duplicates, faults, grid, ingest, lifecycle, resumable, sockets, storage, transfer
+from . import (bombs, bulk, courses, duplicates, faults, grid, ingest, lifecycle, resumable, sockets, storage, transfer,
+               video)
 from .dataset import Plan
 from .payload import make_payload
 from .report import Check, Report
@@ -33,7 +34,7 @@ def parse_args(argv):
     parser.add_argument("--fault-interval", type=int, default=faults.INTERVAL, metavar="SECONDS",
                         help="MAINTENANCE_INTERVAL (and BULK_STALE_SECONDS) of the fault part's scaled-out set")
     for part in ("sqlite", "postgres", "grid", "courses", "bulk", "ingest", "transfer", "resumable", "sockets",
-                 "bombs", "faults", "lifecycle", "storage"):
+                 "bombs", "faults", "lifecycle", "storage", "video"):
         parser.add_argument(f"--skip-{part}", action="store_true", help=f"leave out the {part} part")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 when a target is missed")
     return parser.parse_args(argv)
@@ -142,6 +143,13 @@ def bench_lifecycle(workspace, report, options):
         lifecycle.run_versions_dialog(workspace, report, options.rounds)
 
 
+def bench_video(workspace, report, options):
+    if not options.skip_video:
+        report.section("video: scene detection, quality analysis and web rendition of 1080p on one core; "
+                       "worker memory in a 1 GiB transcode")
+        video.run(workspace, report, options.rounds)
+
+
 def bench_resilience(workspace, report, options):
     if not options.skip_sockets:
         report.section(f"{sockets.SOCKETS:,} progress sockets open on one web host (page process + websocket process)")
@@ -165,6 +173,7 @@ def main(argv=None):
                 and options.skip_lifecycle):
             bench_transfers(workspace, report, options)
         bench_lifecycle(workspace, report, options)
+        bench_video(workspace, report, options)
         bench_resilience(workspace, report, options)
     finally:
         workspace.close()

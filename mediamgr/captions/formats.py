@@ -155,13 +155,16 @@ _TYPED_TIME = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:[.,]\d{1,3})?)$")
 
 
 def parse_cue_time(text):
-    """Seconds from a time as the cue editor takes it: m:ss.mmm, h:mm:ss.mmm or seconds (1:02.5, 62.5)."""
+    """Seconds from a time as a person types it (the cue editor, a chapter marker, a trim): m:ss.mmm,
+    h:mm:ss.mmm or seconds (1:02.5, 62.5)."""
     found = _TYPED_TIME.match((text or "").strip())
     if not found:
         raise CaptionError(f"“{_shown(text or '')}” is not a time: write it as m:ss.mmm (1:02.500) or in seconds (62.5).")
     hours, minutes, seconds = found.groups()
     if minutes is not None and float(seconds.replace(",", ".")) >= 60:
         raise CaptionError(f"“{text.strip()}” has more than 59 seconds after its minutes.")
+    if hours is not None and int(minutes) >= 60:
+        raise CaptionError(f"“{text.strip()}” has more than 59 minutes after its hours.")
     return round(int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds.replace(",", ".")), 3)
 
 

@@ -6,7 +6,6 @@ import itertools
 import logging
 import math
 import os
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 # Filters that stand a phone recording upright, by its VideoFrame.rotation (degrees counter-clockwise).
 UPRIGHT = {90: [("transpose", "cclock")], -90: [("transpose", "clock")], 180: [("hflip", None), ("vflip", None)],
            -180: [("hflip", None), ("vflip", None)]}
-TIME = re.compile(r"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)$")
 
 
 class ProcessingStopped(Exception):
@@ -61,16 +59,6 @@ class Storyboard:
     sprite_paths: list
     vtt: str  # cue payloads are "<sprite file name>#xywh=x,y,w,h"
     interval: float
-
-
-def parse_time(text):
-    """Seconds from "65.5", "1:05" or "1:02:03" (what a person types into a trim form)."""
-    match = TIME.match((text or "").strip())
-    hours, minutes, seconds = match.groups() if match else (None, None, None)
-    if not match or (minutes is not None and float(seconds) >= 60) or (hours is not None and int(minutes) >= 60):
-        raise ValueError(f"“{text}” is not a time: write seconds (65.5), minutes:seconds (1:05) "
-                         "or hours:minutes:seconds (1:02:03).")
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
 
 
 def output_suffix(src):
@@ -154,8 +142,9 @@ def storyboard(src, out_dir, *, every=None, tile=(160, 90), columns=10, progress
         times = [index * every for index in range(max(1, math.ceil(duration / every - 1e-9)))]
         pages = [times[first:first + TILES_PER_SPRITE] for first in range(0, len(times), TILES_PER_SPRITE)]
         paths = [Path(out_dir) / f"storyboard-{number:03d}.jpg" for number in range(1, len(pages) + 1)]
-        size = _fit((stream.codec_context.width, stream.codec_context.height), tile)
-        tiles, captions = _keyframe_tiles(source, stream, times, size, watch), []
+        rotation, width, height = _display_rotation(src), stream.codec_context.width, stream.codec_context.height
+        size = _fit((height, width) if rotation in (90, -90) else (width, height), tile)
+        tiles, captions = _keyframe_tiles(source, stream, times, size, rotation, watch), []
         with _making(*paths):
             for path, page in zip(paths, pages):  # one sprite in memory at a time
                 captions += _write_sprite(path, itertools.islice(tiles, len(page)), page, size, columns, every,
@@ -172,28 +161,23 @@ class _Pass:
 
     def __init__(self, source, dst, watch, threads=None, *, max_height=1080, span=None, keep_video=True,
                  copy_video=False, audio_filters=(), logo=None):
-        self.source, self.watch = source, watch
-        video_in, audio_in = _video_stream(source) if keep_video else None, next(iter(source.streams.audio), None)
-        if video_in is None and audio_in is None:
+        self.source, self.dst, self.watch = source, dst, watch
+        self.video_in = _video_stream(source) if keep_video else None
+        self.audio_in = next(iter(source.streams.audio), None)
+        if self.video_in is None and self.audio_in is None:
             raise ProcessingFailed("The file has no video or audio that could be read.")
-        self.main = video_in or audio_in
+        self.main = self.video_in or self.audio_in
         origin = _start_seconds(self.main)
         self.window = (origin + span[0], origin + span[1]) if span else None
         self.zero, self.total = (self.window[0], span[1] - span[0]) if span else (origin, _duration(source, self.main))
-        self.output = av.open(str(dst), "w", format="mp4" if video_in is not None else "ipod",
-                              container_options={"movflags": "+faststart"})  # `options` would go to codecs too
-        self.chains, self.copied = [], None
-        if video_in is not None and copy_video:
-            self.copied = video_in, self.output.add_stream_from_template(video_in)
-        elif video_in is not None:
-            self.chains.append(_VideoChain(video_in, self.output, self.window, threads or DEFAULT_THREADS,
-                                           max_height, _display_rotation(source.name), logo))
-        if audio_in is not None:
-            self.chains.append(_AudioChain(audio_in, self.output, self.window, audio_filters))
+        self.threads, self.max_height, self.logo = threads or DEFAULT_THREADS, max_height, logo
+        self.copy_video, self.audio_filters, self.copied = copy_video, audio_filters, None
 
     def run(self):
-        chains = {chain.source: chain for chain in self.chains}
-        try:
+        # container_options reach the muxer only (`options` would be handed to the codecs as well).
+        with av.open(str(self.dst), "w", format="mp4" if self.video_in is not None else "ipod",
+                     container_options={"movflags": "+faststart"}) as self.output:
+            chains = {chain.source: chain for chain in self._chains()}
             if self.window and self.window[0] > _start_seconds(self.main):
                 self.source.seek(int(self.window[0] / self.main.time_base), stream=self.main, backward=True)
             for packet in self.source.demux([*chains, *([self.copied[0]] if self.copied else [])]):
@@ -202,13 +186,20 @@ class _Pass:
                     continue
                 for frame in packet.decode():
                     self._tick(chains[packet.stream].push(frame))
-                if all(chain.done for chain in self.chains):
+                if all(chain.done for chain in chains.values()):
                     break
-            for chain in self.chains:
+            for chain in chains.values():
                 chain.finish()
-        finally:
-            self.output.close()
         self.watch.finish()
+
+    def _chains(self):
+        if self.video_in is not None and self.copy_video:
+            self.copied = self.video_in, self.output.add_stream_from_template(self.video_in)
+        elif self.video_in is not None:
+            yield _VideoChain(self.video_in, self.output, self.window, self.threads, self.max_height,
+                              _display_rotation(self.source.name), self.logo)
+        if self.audio_in is not None:
+            yield _AudioChain(self.audio_in, self.output, self.window, self.audio_filters)
 
     def _copy(self, packet):
         if packet.dts is None:  # the demuxer's end-of-stream marker
@@ -404,16 +395,17 @@ def _logo_frame(image, pts, time_base):
     return frame
 
 
-def _keyframe_tiles(source, stream, times, size, watch):
-    """A tile (PIL image of `size`) for each of `times`, one at a time: the keyframe at or before it."""
+def _keyframe_tiles(source, stream, times, size, rotation, watch):
+    """A tile (upright PIL image of `size`) for each of `times`, one at a time: the keyframe at or before it."""
     stream.codec_context.skip_frame = "NONKEY"
+    stored = (size[1], size[0]) if rotation in (90, -90) else size
     origin, last_pts, tile = _start_seconds(stream), None, None
     for index, seconds in enumerate(times):
         watch.tick(index, len(times))
         source.seek(int((origin + seconds) / stream.time_base), stream=stream, backward=True)
         frame = next(source.decode(stream), None)
         if frame is not None and frame.pts != last_pts:  # keyframes further apart than tiles repeat
-            last_pts, tile = frame.pts, frame.reformat(width=size[0], height=size[1], format="rgb24").to_image()
+            last_pts, tile = frame.pts, frame.reformat(*stored, format="rgb24").to_image().rotate(rotation, expand=True)
         yield tile
 
 

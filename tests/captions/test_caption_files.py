@@ -1,7 +1,7 @@
 """Caption files in: WebVTT kept, SRT converted, anything else refused with the line and what is wrong."""
 import pytest
 
-from mediamgr.captions.formats import MAX_CAPTION_BYTES, CaptionError, read_captions
+from mediamgr.captions.formats import MAX_CAPTION_BYTES, CaptionError, parse_cue_time, read_captions
 
 VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nHello\n\nintro\n00:01.000 --> 00:03.000 align:start\nWorld <b>x</b>\n"
 SRT = b"1\r\n00:00:01,000 --> 00:00:02,500\r\nHello\r\n\r\n2\r\n00:01:03,000 --> 00:01:04,250\r\nDijkstra's <i>algorithm</i>\r\n"
@@ -54,3 +54,16 @@ def test_a_malformed_file_is_refused_with_its_line_and_what_is_wrong(data, line,
 def test_a_file_without_captions_is_refused(data, says):
     with pytest.raises(CaptionError, match=says):
         read_captions(data)
+
+
+# One reading of a typed time for the cue editor, chapter markers and trims.
+@pytest.mark.parametrize("text, seconds", [("65.5", 65.5), ("1:05", 65.0), ("1:02:03", 3723.0), (" 0:07.25 ", 7.25),
+                                           ("90", 90.0)])
+def test_typed_times_are_read_as_people_write_them(text, seconds):
+    assert parse_cue_time(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1:75", "1:60:00", "-5", "1e3", "1::2", "nan"])
+def test_a_time_that_is_not_one_is_refused_in_words(text):
+    with pytest.raises(ValueError, match="is not a time|more than 59"):
+        parse_cue_time(text)

@@ -16,7 +16,7 @@ from media_lab import Segment
 from mediamgr.video.playable import browser_plays
 from mediamgr.video.quality import measure_loudness
 from mediamgr.video.transforms import (ProcessingFailed, ProcessingStopped, extract_audio, normalise_loudness,
-                                       output_suffix, parse_time, storyboard, trim, watermark, web_rendition)
+                                       output_suffix, storyboard, trim, watermark, web_rendition)
 
 SIZE = (320, 180)
 # Slides 0, 1, 2 for 2 s each; the tone starts with slide 1 (so picture and sound change together at 2.0 s).
@@ -109,22 +109,31 @@ def test_a_variable_frame_rate_keeps_its_timestamps(tmp_path):
     assert [round(time, 3) for time, _ in frames(made.path)] == [ms / 1000 for ms in shown_at]
 
 
-def test_a_phone_recording_is_stood_upright(tmp_path):
-    source = tmp_path / "phone.mp4"
-    with av.open(str(source), "w") as output:
+def phone_recording(path):
+    """Slide 1 stored landscape, to be shown turned a quarter counter-clockwise (as a phone held upright records)."""
+    with av.open(str(path), "w") as output:
         stream = output.add_stream("libx264", rate=10)
         stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
-        stream.set_display_rotation(90)  # shown turned a quarter counter-clockwise, as a phone records
+        stream.set_display_rotation(90)
         for index in range(5):
-            frame = av.VideoFrame.from_image(media_lab.slide_image(1, (320, 180)))
+            frame = av.VideoFrame.from_image(media_lab.slide_image(1, SIZE))
             frame.pts = index
             output.mux(stream.encode(frame))
         output.mux(stream.encode())
+    return path
+
+
+def test_a_phone_recording_is_stood_upright(tmp_path):
+    source = phone_recording(tmp_path / "phone.mp4")
     made = web_rendition(source, tmp_path / "web.mp4")
+    board = storyboard(source, tmp_path, tile=(160, 90))
+    upright = media_lab.slide_image(1, SIZE).rotate(90, expand=True)
     (_, first), *_ = frames(made.path)
-    upright = media_lab.slide_image(1, (320, 180)).rotate(90, expand=True)
     assert (made.width, made.height) == (180, 320)
     assert ImageStat.Stat(ImageChops.difference(first.convert("RGB"), upright)).mean[0] < 8
+    with Image.open(board.sprite_paths[0]) as sprite:
+        assert sprite.size == (51, 90)  # 180×320 made to fit 160×90
+        assert ImageStat.Stat(ImageChops.difference(sprite.convert("RGB"), upright.resize((51, 90)))).mean[0] < 12
 
 
 @pytest.mark.parametrize("source", ["lecture", "keyframes_only"])
@@ -240,15 +249,3 @@ def test_what_cannot_be_made_says_why(lecture, tmp_path):
     with pytest.raises(ProcessingFailed, match="after its start"):
         trim(lecture, tmp_path / "part.mp4", 5, 2)
     assert not (tmp_path / "web.mp4").exists() and not (tmp_path / "marked.mp4").exists()
-
-
-@pytest.mark.parametrize("text, seconds", [("65.5", 65.5), ("1:05", 65.0), ("1:02:03", 3723.0), (" 0:07.25 ", 7.25),
-                                           ("90", 90.0)])
-def test_times_are_read_as_people_write_them(text, seconds):
-    assert parse_time(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "abc", "1:75", "1:60:00", "-5", "1e3", "1::2", "nan"])
-def test_a_time_that_is_not_one_is_refused_in_words(text):
-    with pytest.raises(ValueError, match="is not a time"):
-        parse_time(text)
