@@ -26,6 +26,7 @@ from .markers import markers_of, put_proposed
 from .models import QualityReport
 from .processing import start_processing, web_rendition_of
 from .quality import analyse, loudness_sparkline
+from .transforms import ProcessingFailed, storyboard
 
 log = logging.getLogger(__name__)
 ANALYSED_KINDS = ("video", "audio")
@@ -47,6 +48,7 @@ def mark_queued(media):
         row = QualityReport(media_id=media.id, owner_id=media.owner_id, sha256=media.sha256)
         db.session.add(row)
     row.sha256, row.status, row.report, row.failure_reason, row.sparkline_key = media.sha256, "queued", None, None, None
+    row.storyboard = None
     return row
 
 
@@ -86,6 +88,7 @@ def analyse_media(media_id, sha256):
         if media.kind == "video":
             _propose_chapters(media, path)
             marker_frames(media, path, folder)
+            _storyboard(media, row, path, folder)
 
 
 def _make_web_playable(media):
@@ -100,6 +103,22 @@ def _make_web_playable(media):
         start_processing(media, "web_rendition", {}, None)
     except EditRefused:
         pass  # in the trash meanwhile
+
+
+def _storyboard(media, row, path, folder):
+    """Frames every few seconds in JPEG sprites, which the player's strip shows on hover (a nicety:
+    a video it can't be made of has none)."""
+    try:
+        board = storyboard(path, Path(folder))
+    except ProcessingFailed as error:
+        log.info("no storyboard for media %s: %s", media.id, error)
+        return
+    sprites = {}
+    for number, sprite in enumerate(board.sprite_paths, start=1):
+        sprite = Path(sprite)
+        sprites[sprite.name] = _store_image(media, f"storyboard-{number}", sprite.read_bytes(), folder, "jpeg")
+    row.storyboard = {"vtt": board.vtt, "sprites": sprites, "interval": board.interval}
+    db.session.commit()
 
 
 def _propose_chapters(media, path):

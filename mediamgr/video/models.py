@@ -41,6 +41,8 @@ class QualityReport(db.Model):
     status = db.Column(db.String(16), nullable=False, default="queued")
     report = db.Column(db.JSON)
     sparkline_key = db.Column(db.String(512))
+    # The storyboard of a video: {"vtt": a WebVTT thumbnails track naming its sprites, "sprites": {name: key}}.
+    storyboard = db.Column(db.JSON)
     failure_reason = db.Column(db.Text)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)

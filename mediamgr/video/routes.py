@@ -15,10 +15,10 @@ from ..library.service import EditRefused
 from ..library.views import after_edit
 from ..scoping import get_owned_or_404
 from . import bp
-from .analysis import enqueue_analysis, enqueue_marker_frames
+from .analysis import enqueue_analysis, enqueue_marker_frames, report_of
 from .markers import add_marker, chapters_vtt, clock, edit_marker, marker_of, markers_of, remove_marker
 from .processing import CORNERS, JOBS, start_processing
-from .views import chapters_context
+from .views import chapters_context, storyboard_vtt
 
 VTT_TYPE = "text/vtt; charset=utf-8"
 
@@ -101,6 +101,25 @@ def chapters_track(token):
     if media is None:
         abort(404)
     response = make_response(chapters_vtt(media, markers_of(media)))
+    response.headers["Content-Type"] = VTT_TYPE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.cache_control.private = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/storyboard-tracks/<token>.vtt")
+def storyboard_track(token):
+    """The player strip's thumbnails track: each cue names its frame in a sprite by a signed address."""
+    try:
+        kind, media_id = track_signer().loads(token, max_age=current_app.config["SIGNED_URL_TTL"])
+    except (BadSignature, ValueError, TypeError):
+        abort(404)
+    media = db.session.get(MediaFile, media_id) if kind == "storyboard" and isinstance(media_id, int) else None
+    row = report_of(media) if media is not None else None
+    if row is None or not row.storyboard:
+        abort(404)
+    response = make_response(storyboard_vtt(row.storyboard))
     response.headers["Content-Type"] = VTT_TYPE
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.cache_control.private = True

@@ -33,9 +33,21 @@ def chapters_context(media):
     analysis = report_of(media) if media.kind in ("video", "audio") else None
     sparkline = (storage.signed_url(analysis.sparkline_key, "loudness.png", "image/png", ttl=ttl)
                  if analysis is not None and analysis.sparkline_key else None)
+    board = (f"{request.script_root}/storyboard-tracks/{track_signer().dumps(['storyboard', media.id])}.vtt"
+             if analysis is not None and analysis.storyboard else None)
     return {"markers": markers, "marker_frames": frames, "analysis": analysis, "loudness_image": sparkline,
+            "storyboard_track": board,
             "chapters_track": chapters_track_url(media, markers) if media.kind == "video" else None, "clock": clock,
             "codec_name": codec_name, **processing_context(media)}
+
+
+def storyboard_vtt(board):
+    """The stored storyboard's WebVTT with each sprite's name replaced by its signed address."""
+    storage, ttl = get_storage(), current_app.config["SIGNED_URL_TTL"]
+    vtt = board["vtt"]
+    for name, key in board["sprites"].items():
+        vtt = vtt.replace(f"{name}#", storage.signed_url(key, name, "image/jpeg", ttl=ttl) + "#")
+    return vtt
 
 
 def processing_context(media):

@@ -1,4 +1,4 @@
-"""Video analysis: chapter markers, quality reports, and the quality score and "needs attention" flag
+"""Video analysis: chapter markers, quality reports (with a video's storyboard), and the quality score and "needs attention" flag
 on each file (the card's badge and the library filter read them from the row).
 
 Revision ID: 0022_video_analysis
@@ -39,6 +39,7 @@ def upgrade():
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("report", sa.JSON()),
         sa.Column("sparkline_key", sa.String(512)),
+        sa.Column("storyboard", sa.JSON()),
         sa.Column("failure_reason", sa.Text()),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),

@@ -48,6 +48,15 @@ def test_rename_a_proposed_chapter_and_play_from_it(page, size, tmp_path):
     expect(dialog.locator(".marker[aria-current='true']")).to_contain_text("0:04")
     player.evaluate("(video) => video.pause()")
 
+    strip = dialog.locator(".storyboard-strip")
+    box = strip.bounding_box()
+    strip.hover(position={"x": box["width"] * 0.55, "y": box["height"] / 2})
+    expect(strip.locator(".storyboard-time")).to_have_text("0:08")
+    strip.click(position={"x": box["width"] * 0.55, "y": box["height"] / 2})
+    page.wait_for_function("() => Math.abs(document.querySelector('#details-body video').currentTime - 8.8) < 0.5")
+    player.evaluate("(video) => video.pause()")
+    screenshot(page, f"storyboard-{size}")
+
     dialog.get_by_role("button", name="Phone preview").click()
     frame = dialog.locator(".preview.phone-frame").bounding_box()
     video_box = player.bounding_box()

@@ -92,6 +92,13 @@ def test_chapters_are_proposed_after_upload_and_played_as_a_chapters_track(ada, 
     assert vtt.startswith("WEBVTT") and "00:00:00.000 --> 00:00:05.000\nChapter 1" in vtt
     assert ada.get(track.group(1).replace("chapter-tracks/", "chapter-tracks/x")).status_code == 404
 
+    # The storyboard: frames every 2 s in a sprite, through a signed WebVTT thumbnails track.
+    board = re.search(r'data-storyboard="([^"]+)"', details).group(1)
+    frames = ada.get(html.unescape(board)).get_data(as_text=True)
+    cue = re.search(r"00:00:02.000 --> 00:00:04.000\n(\S+)#xywh=(\d+),0,\d+,\d+", frames)
+    assert cue and ada.get(cue.group(1)).headers["Content-Type"] == "image/jpeg"
+    assert len(re.findall("#xywh=", frames)) == 21  # 42 s, a frame every 2 s
+
 
 @pytest.mark.both_databases
 def test_markers_are_renamed_moved_removed_and_added_and_a_new_detection_keeps_those(ada, ben, worker, tmp_path):
