@@ -43,7 +43,7 @@ elif what == "quality":
     from mediamgr.video.quality import analyse
     found = analyse(path).score
 else:
-    import mediamgr.video.processing_job  # noqa: F401  (the worker's job and all it loads: its memory counts)
+    import mediamgr.jobs.processing  # noqa: F401  (the worker's job and all it loads: its memory counts)
     from mediamgr.video.transforms import web_rendition
     found = web_rendition(path, sys.argv[3], threads=1).duration_seconds
 cpu = time.process_time() - started

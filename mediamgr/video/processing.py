@@ -1,4 +1,4 @@
-"""Processing jobs on a video or audio file, each an operation in the Activity panel (progress, Cancel,
+"""Processing jobs on a video or audio file (queued here, run by jobs.processing), each an operation in the Activity panel (progress, Cancel,
 Retry) run on the `processing` queue: Trim, Normalise loudness, Watermark and Make web-playable change
 the file's content, and their result comes back through the upload path as the file's next version
 (the earlier one stays in the version list, to restore); Extract audio adds a new file to the library.
@@ -120,9 +120,9 @@ def enqueue(operation):
 
 def _enqueue_job(operation_id, job_id, title):
     try:
-        get_queue(PROCESSING).enqueue("mediamgr.video.processing_job.run_processing", operation_id, job_id=job_id,
+        get_queue(PROCESSING).enqueue("mediamgr.jobs.processing.run_processing", operation_id, job_id=job_id,
                                       job_timeout=12 * 3600, result_ttl=600, failure_ttl=7 * 86400,
-                                      on_failure=Callback("mediamgr.video.processing_job.processing_job_failed"),
+                                      on_failure=Callback("mediamgr.jobs.processing.processing_job_failed"),
                                       description=f"processing {operation_id}: {title}")
     except redis.RedisError:
         return False

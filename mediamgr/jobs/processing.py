@@ -1,4 +1,4 @@
-"""The processing job itself (video.processing queues it): fetch the file, run the transform with its
+"""The processing job (video.processing queues it): fetch the file, run the transform with its
 progress in the operation's row and a Cancel that stops it, and deliver the result through the upload
 path (the file's next version, or a new file) or as the file's web rendition."""
 import tempfile
@@ -9,8 +9,6 @@ import sqlalchemy as sa
 
 from ..auth.models import User
 from ..extensions import db
-from ..jobs import with_app_context
-from ..jobs.heartbeat import Heartbeat
 from ..library.models import MediaFile, Rendition
 from ..library.quotas import OverQuota
 from ..library.service import EditRefused
@@ -22,11 +20,13 @@ from ..timeutil import utcnow
 from ..upload.names import split_extension
 from ..upload.request import new_staged_file
 from ..upload.service import RejectedFile, accept_staged_file
-from .processing import (CHECK_CANCEL_EVERY, JOBS, SAME_CONTENT, TARGET_LUFS, WEB_SPEC, finish_processing,
+from ..video.processing import (CHECK_CANCEL_EVERY, JOBS, SAME_CONTENT, TARGET_LUFS, WEB_SPEC, finish_processing,
                          web_rendition_of)
-from .quality import measure_loudness
-from .transforms import (ProcessingFailed, ProcessingStopped, extract_audio, normalise_loudness, output_suffix, trim,
+from ..video.quality import measure_loudness
+from ..video.transforms import (ProcessingFailed, ProcessingStopped, extract_audio, normalise_loudness, output_suffix, trim,
                          watermark, web_rendition)
+from . import with_app_context
+from .heartbeat import Heartbeat
 
 
 @with_app_context
