@@ -91,15 +91,20 @@ def test_the_runner_restarts_a_crashed_worker_and_keeps_serving(tmp_path):
         wait_for(lambda: _answers(f"http://127.0.0.1:{port}/login"), 90, "the app to start", log_path)
 
         def worker_pids():
+            """The pids of the quick-queue worker (make run also starts a processing worker)."""
             pids = []
             for child in psutil.Process(runner.pid).children():
                 try:
-                    if child.status() != psutil.STATUS_ZOMBIE and "worker.py" in " ".join(child.cmdline()):
+                    command = " ".join(child.cmdline())
+                    if (child.status() != psutil.STATUS_ZOMBIE and "worker.py" in command
+                            and "--queues processing" not in command):
                         pids.append(child.pid)
                 except psutil.Error:  # gone, or killed and not yet reaped by the runner
                     pass
             return pids
         wait_for(lambda: worker_pids(), 30, "the worker to start", log_path)
+        # Video processing has a worker of its own: an upload never waits behind a transcode.
+        assert any("--queues processing" in " ".join(child.cmdline()) for child in psutil.Process(runner.pid).children())
         first = worker_pids()[0]
         os.killpg(first, signal.SIGKILL)
         wait_for(lambda: any(pid != first for pid in worker_pids()), 30, "a new worker", log_path)
