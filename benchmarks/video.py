@@ -79,7 +79,7 @@ def big_input(path, target_bytes=BIG_BYTES):
         frames = [av.VideoFrame.from_image(Image.blend(media_lab.slide_image(i, SIZE), grains[i], 0.35))
                   for i in range(len(grains))]
         index = 0
-        while index % 300 or path.stat().st_size < target_bytes:  # the size is looked at every 10 s of video
+        while index % 300 or not path.exists() or path.stat().st_size < target_bytes:  # looked at every 10 s of video
             frame = frames[index % len(frames)]
             frame.pts = index
             output.mux(stream.encode(frame))

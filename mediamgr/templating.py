@@ -90,7 +90,7 @@ def human_duration(seconds):
 
 def stage_percent(event):
     """Overall server-side progress of an operation's event, 0 to 100."""
-    if event.get("kind") in ("bulk", "export", "archive"):
+    if event.get("kind") in ("bulk", "export", "archive", "processing"):
         return int(100 * min(event.get("processed") or 0, event["total"]) / event["total"]) if event.get("total") else 0
     if event["stage"] == "transferring" and event.get("total"):
         return 5 + int(80 * min(event.get("processed") or 0, event["total"]) / event["total"])

@@ -15,7 +15,7 @@ from ..library.service import (EditRefused, add_tags, clean_category, parse_tags
 from ..library import cleanup
 from ..library.duplicates import merge_duplicates
 from ..library.trash import delete_files, restore_files, trash_files
-from ..video.processing import process_batch
+from ..video.processing import process_batch, watermark_params
 
 CONFIRM_ABOVE = 5  # a trash or a new category for more files than this asks first, with count and size
 
@@ -52,6 +52,7 @@ ACTIONS = {action.name: action for action in (
            lambda batch, _params: process_batch(batch, "normalise", {})),
     Action("web_rendition", "library", "Make {files} web-playable",
            lambda batch, _params: process_batch(batch, "web_rendition", {})),
+    Action("watermark", "library", "Watermark {files}", lambda batch, params: process_batch(batch, "watermark", params)),
     # From the Duplicates view (not the selection bar): {files} are the copies, each merged into the
     # file kept for its content (params["keep"]: sha256 -> id).
     Action("merge", "library", "Merge duplicates: {files} into the files kept",
@@ -77,6 +78,8 @@ def action_params(action, form):
             return {"tags": names}
         if action.name == "set_category":
             return {"category": clean_category(form.get("category"))}
+        if action.name == "watermark":
+            return watermark_params(form)
     except EditRefused as refusal:
         raise ActionRefused(str(refusal)) from refusal
     if action.name == "restore":

@@ -8,12 +8,13 @@ from ..jobs.queues import BackgroundUnavailable
 from ..library.queries import tag_suggestions
 from ..progress.publisher import latest_states
 from ..progress.views import render_events
+from ..video.processing import CORNERS, watermark_images
 from . import bp
 from .actions import ACTIONS, ActionRefused, action_params, needs_confirmation
 from .selection import Selection, SelectionRefused
 from .service import start_operation
 
-DIALOG_ACTIONS = ("trash", "add_tags", "remove_tags", "set_category", "delete")
+DIALOG_ACTIONS = ("trash", "add_tags", "remove_tags", "set_category", "delete", "watermark")
 
 
 def _selection():
@@ -72,7 +73,8 @@ def _dialog(action, selection, count, template="bulk/_dialog.html"):
     confirm = needs_confirmation(action, count)
     return render_template(template, action=action, selection=selection, count=count, confirm=confirm,
                            size=selection.size(current_user) if confirm else None, form=request.form,
-                           tags=tag_suggestions(current_user, "", limit=200) if "tags" in action.name else [])
+                           tags=tag_suggestions(current_user, "", limit=200) if "tags" in action.name else [],
+                           images=watermark_images(current_user.id) if action.name == "watermark" else [], corners=CORNERS)
 
 
 def _ask_first(action, selection, count):

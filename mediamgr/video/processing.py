@@ -14,9 +14,11 @@ from ..extensions import db
 from ..jobs.names import PROCESSING, get_queue
 from ..library.batch import IN_TRASH, Outcome
 from ..library.service import EditRefused
+from ..parsing import parse_count, parse_id
 from ..library.models import MediaFile, Rendition
 from ..progress.models import Operation
 from ..progress.publisher import publish_operation
+from ..scoping import get_owned_or_404, owned_by
 from ..timeutil import utcnow
 from .markers import clock
 from .models import QualityReport
@@ -35,7 +37,8 @@ JOBS = {
 # A trim's times are of the content the user saw: it is not applied to a content that came meanwhile.
 # The other jobs work on the file's content when they run (a Normalise right after a Watermark gets both).
 SAME_CONTENT = {"trim"}
-CHECK_CANCEL_EVERY = 2.0  # seconds between looks at the operation's cancel request
+CHECK_CANCEL_EVERY = 2.0
+WATERMARK_CHOICES = 50  # seconds between looks at the operation's cancel request
 
 
 def start_processing(media, action, params, actor):
@@ -87,6 +90,28 @@ def process_batch(batch, action, params):
     if jobs:  # the jobs must find their rows: queued when the batch's transaction is in
         sa.event.listen(db.session(), "after_commit", lambda _session: [_enqueue_job(*job) for job in jobs], once=True)
     return Outcome(changed=[op.media_id for op in made], failures=failures)
+
+
+def watermark_params(form):
+    """A watermark's image (one of the user's ready images: another user's is 404), corner and
+    opacity from a form: the details' Watermark and the selection bar's Watermark… both read it here."""
+    image_id = parse_id(form.get("image", ""))
+    image = get_owned_or_404(MediaFile, image_id) if image_id else None
+    if image is None or image.kind != "image" or image.in_trash or not image.ready_at:
+        raise EditRefused("Choose an image from your library for the watermark.")
+    if form.get("corner") not in CORNERS:
+        raise EditRefused("Choose the corner for the watermark.")
+    opacity = parse_count(form.get("opacity", ""), 100)
+    if not opacity or opacity < 5:
+        raise EditRefused("The opacity is a percentage from 5 to 100.")
+    return {"image_id": image.id, "corner": form["corner"], "opacity": opacity / 100}
+
+
+def watermark_images(owner_id):
+    """The owner's images a watermark can be made of, newest first (the first WATERMARK_CHOICES)."""
+    return db.session.scalars(owned_by(MediaFile, owner_id).where(MediaFile.kind == "image", MediaFile.deleted_at.is_(None),
+                                                                  MediaFile.ready_at.is_not(None))
+                              .order_by(MediaFile.created_at.desc()).limit(WATERMARK_CHOICES)).all()
 
 
 def _plays_already(media):

@@ -17,7 +17,8 @@ Each kind gives at most one finding (a black_video finding lists all its stretch
 Silence is a warning in audio-only files too: there, nothing else carries the listener through it.
 low_bitrate is judged from the H.264 quantiser rather than bits per second, because a lecture of still
 slides is perfect at 20 kb/s in 1080p while camera footage at that rate is a blur: the average quantiser
-(sampled per macroblock of the decoded frames) above 35 means visible blocking. Other codecs give no
+(sampled per macroblock of the keyframes) above 32 means visible blocking (keyframes are coded about
+3 steps finer than the frames between them: x264's ipratio 1.4; 35 on those is the blocky mark). Other codecs give no
 quantiser to PyAV and are not judged.
 """
 import bisect
@@ -29,6 +30,7 @@ import av
 from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image, ImageDraw
 
+from .keyframes import picture_of, stretches_to_look_at
 from .playable import ALIASES, browser_plays, container_family
 
 TARGET_LUFS = (-16.0, -14.0)
@@ -43,7 +45,7 @@ CURVE_FLOOR_LUFS = -70.0
 BLACK_FILTER_ARGS = "pix_th=0.10:pic_th=0.99"
 BLACK_SAMPLE_SIZE = "128:72"  # blackdetect sees a nearest-neighbour sample; scaling is most of its cost
 LOOK_EVERY = 0.2  # seconds between the pictures looked at: black stretches are placed to within this
-HEAVY_QUANTISER = {"h264": 35}
+HEAVY_QUANTISER = {"h264": 32}  # on keyframes: 35 on the frames between them
 QUANTISER_SAMPLES = 16  # macroblocks read per decoded frame
 DEDUCTIONS = {"problem": 25, "warning": 10, "info": 2}
 SEVERITY_ORDER = ("problem", "warning", "info")
@@ -109,7 +111,8 @@ class QualityReport:
 
 
 def analyse(path, *, min_stretch=2.0, should_stop=None, progress=None):
-    """The quality report of the file at `path`, in one pass over it. Decoding errors (av.FFmpegError) and
+    """The quality report of the file at `path`, in one pass over it (and a closer look at the video
+    around black keyframes). Decoding errors (av.FFmpegError) and
     ValueError come through as they are; AnalysisStopped when should_stop() returns True."""
     with av.open(str(path), metadata_errors="ignore") as container:
         video = next((s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic), None)
@@ -131,7 +134,7 @@ def analyse(path, *, min_stretch=2.0, should_stop=None, progress=None):
             report.video_bitrate = round(packet_bytes[video.index] * 8 / duration) if video is not None else None
             report.audio_bitrate = round(packet_bytes[audio.index] * 8 / duration) if audio is not None else None
         if picture is not None:
-            report.black_stretches = picture.black_stretches(duration, min_stretch)
+            report.black_stretches = picture.black_stretches(path, duration, min_stretch)
             report.video_quantiser = _rounded(picture.mean_quantiser(), 1)
         if meter is not None:
             loudness = meter.loudness()
@@ -272,60 +275,100 @@ class _LoudnessMeter:
 
 
 class _PictureMeter:
-    """What the pictures show: blackdetect on a small sample of five pictures a second, the H.264 quantisers
-    of those pictures and the display rotation. Only reference frames are decoded, and without the loop
-    filter: neither changes whether a picture is black, and together they cut H.264 decoding by 25–60 %."""
+    """What the pictures show, cheaply: in the file's one pass only its keyframes are decoded (a few a
+    minute), which gives the H.264 quantisers and the display rotation; then the stretches between
+    keyframes where the picture changed or is black (video.keyframes) are decoded again (reference frames,
+    no loop filter, five pictures a second through blackdetect) to place black stretches. A black
+    stretch between two keyframes that show the same picture (one shot that goes black and comes back
+    within a keyframe interval) is not seen."""
 
     def __init__(self, stream, offset):
-        self.stream, self.offset, self.graph, self.rotation, self.next_look = stream, offset, None, 0, -math.inf
-        self.edges, self.quantisers = [], []  # edges: (time, True at a black start / False at its end)
+        self.stream, self.offset, self.rotation = stream, offset, 0
+        self.keyframes, self.quantisers = [], []  # keyframes: (time, small picture)
         context = stream.codec_context
-        context.thread_count, context.skip_frame = 1, "NONREF"
+        context.thread_count, context.skip_frame = 1, "NONKEY"
         context.options = {"skip_loop_filter": "all",
                            **({"export_side_data": "venc_params"} if context.name in HEAVY_QUANTISER else {})}
 
     def push(self, frame):
-        if frame.time is not None and frame.time < self.next_look:
+        if frame.time is None:
             return
-        self.next_look = (frame.time or 0) + LOOK_EVERY
-        if self.graph is None:
+        if not self.keyframes:
             self.rotation = frame.rotation
-            self.graph = _graph(
-                lambda graph: graph.add_buffer(width=frame.width, height=frame.height, format=frame.format,
-                                               time_base=self.stream.time_base),
-                ("scale", f"{BLACK_SAMPLE_SIZE}:flags=neighbor"), ("blackdetect", BLACK_FILTER_ARGS), ("buffersink", None))
         params = frame.side_data.get(SideDataType.VIDEO_ENC_PARAMS)
         if params is not None and params.nb_blocks:
             step = max(1, params.nb_blocks // QUANTISER_SAMPLES)
             blocks = range(step // 2, params.nb_blocks, step)
             self.quantisers.append(params.qp + sum(params.block_params(i).delta_qp for i in blocks) / len(blocks))
-        for out in _filtered(self.graph, frame):
-            self._read(out.metadata)
+        self.keyframes.append((frame.time - self.offset, picture_of(frame)))
 
-    def _read(self, meta):
-        if "lavfi.black_start" in meta:
-            self.edges.append((float(meta["lavfi.black_start"]) - self.offset, True))
-        if "lavfi.black_end" in meta:
-            self.edges.append((float(meta["lavfi.black_end"]) - self.offset, False))
-
-    def black_stretches(self, duration, min_stretch):
-        if self.graph is not None:
-            for out in _filtered(self.graph, None):
-                self._read(out.metadata)
-            self.graph = None
+    def black_stretches(self, path, duration, min_stretch):
+        """The black stretches at least `min_stretch` long, placed by a closer look around black keyframes."""
+        regions = stretches_to_look_at(self.keyframes, duration)
+        if not regions:
+            return []
+        edges = []
+        with av.open(str(path), metadata_errors="ignore") as container:
+            stream = next(s for s in container.streams.video if s.index == self.stream.index)
+            stream.codec_context.thread_count, stream.codec_context.skip_frame = 1, "NONREF"
+            stream.codec_context.options = {"skip_loop_filter": "all"}
+            for first, last in regions:
+                edges += _black_edges(container, stream, first + self.offset, last + self.offset, self.offset)
         spans, start = [], None
-        for at, starts in self.edges:
+        for at, starts in sorted(edges):
             if starts:
-                start = at
+                start = at if start is None else start
             elif start is not None:
                 spans.append((start, at))
                 start = None
         if start is not None and duration:  # black to the end
             spans.append((start, duration))
-        return [(round(start, 2), round(end, 2)) for start, end in spans if end - start >= min_stretch]
+        return [(round(start, 2), round(end, 2)) for start, end in _merged(spans) if end - start >= min_stretch]
 
     def mean_quantiser(self):
         return sum(self.quantisers) / len(self.quantisers) if self.quantisers else None
+
+
+def _black_edges(container, stream, first, last, offset):
+    """blackdetect's (time, starts) edges among five pictures a second from `first` to `last` (seconds
+    of the file's clock; `last` None: to the end)."""
+    graph, edges, next_look = None, [], -math.inf
+    container.seek(int(first / stream.time_base), stream=stream, backward=True, any_frame=False)
+    for frame in container.decode(stream):
+        if frame.time is None or frame.time < first - 1e-6 or frame.time < next_look:
+            continue
+        next_look = frame.time + LOOK_EVERY
+        if graph is None:
+            graph = _graph(lambda g: g.add_buffer(width=frame.width, height=frame.height, format=frame.format,
+                                                  time_base=stream.time_base),
+                           ("scale", f"{BLACK_SAMPLE_SIZE}:flags=neighbor"), ("blackdetect", BLACK_FILTER_ARGS),
+                           ("buffersink", None))
+        edges += _read_edges(_filtered(graph, frame), offset)
+        if last is not None and frame.time > last + LOOK_EVERY:
+            break
+    if graph is not None:
+        edges += _read_edges(_filtered(graph, None), offset)
+    return edges
+
+
+def _read_edges(frames, offset):
+    edges = []
+    for out in frames:
+        if "lavfi.black_start" in out.metadata:
+            edges.append((float(out.metadata["lavfi.black_start"]) - offset, True))
+        if "lavfi.black_end" in out.metadata:
+            edges.append((float(out.metadata["lavfi.black_end"]) - offset, False))
+    return edges
+
+
+def _merged(spans):
+    merged = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _graph(source, *filters):

@@ -8,7 +8,6 @@ from ..captions.formats import CaptionError, parse_cue_time
 from ..captions.urls import track_signer
 from ..extensions import db
 from ..htmx import is_htmx
-from ..parsing import parse_count, parse_id
 from ..progress.publisher import latest_states
 from ..library.models import MediaFile
 from ..library.service import EditRefused
@@ -17,7 +16,7 @@ from ..scoping import get_owned_or_404
 from . import bp
 from .analysis import enqueue_analysis, enqueue_marker_frames, report_of
 from .markers import add_marker, chapters_vtt, clock, edit_marker, marker_of, markers_of, remove_marker
-from .processing import CORNERS, JOBS, start_processing
+from .processing import JOBS, start_processing, watermark_params
 from .views import chapters_context, storyboard_vtt
 
 VTT_TYPE = "text/vtt; charset=utf-8"
@@ -183,16 +182,10 @@ def _processing_params(media, action, form):
             raise EditRefused(f"The end is past the end of the file ({clock(media.duration_seconds)}).")
         return {"start": start, "end": min(end, media.duration_seconds or end)}
     if action == "watermark":
-        image_id = parse_id(form.get("image", ""))
-        image = get_owned_or_404(MediaFile, image_id) if image_id else None
-        if image is None or image.kind != "image" or image.in_trash or not image.ready_at or image.owner_id != media.owner_id:
-            raise EditRefused("Choose an image from your library for the watermark.")
-        if form.get("corner") not in CORNERS:
-            raise EditRefused("Choose the corner for the watermark.")
-        opacity = parse_count(form.get("opacity", ""), 100)
-        if not opacity or opacity < 5:
-            raise EditRefused("The opacity is a percentage from 5 to 100.")
-        return {"image_id": image.id, "corner": form["corner"], "opacity": opacity / 100}
+        params = watermark_params(form)
+        if db.session.get(MediaFile, params["image_id"]).owner_id != media.owner_id:
+            raise EditRefused("Choose an image from the library of the video's owner.")
+        return params
     return {}
 
 

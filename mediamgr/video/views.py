@@ -5,16 +5,11 @@ import hashlib
 from flask import current_app, request
 
 from ..captions.urls import track_signer
-from ..extensions import db
-from ..library.models import MediaFile
-from ..scoping import owned_by
 from ..storage import get_storage
 from .analysis import report_of
 from .markers import chapters_vtt, clock, markers_of
 from .playable import codec_name
-from .processing import CORNERS, web_rendition_of
-
-WATERMARK_CHOICES = 50
+from .processing import CORNERS, watermark_images, web_rendition_of
 
 
 def chapters_track_url(media, markers):
@@ -52,12 +47,8 @@ def storyboard_vtt(board):
 
 def processing_context(media):
     """What the Processing section offers: the web rendition the preview plays (if any), and the
-    images of the owner's library a watermark can be made of (the newest WATERMARK_CHOICES)."""
+    images of the owner's library a watermark can be made of."""
     if media.kind not in ("video", "audio"):
         return {}
-    images = []
-    if media.kind == "video":
-        images = db.session.scalars(owned_by(MediaFile, media.owner_id).where(MediaFile.kind == "image", MediaFile.deleted_at.is_(None),
-                                                           MediaFile.ready_at.is_not(None))
-                                    .order_by(MediaFile.created_at.desc()).limit(WATERMARK_CHOICES)).all()
+    images = watermark_images(media.owner_id) if media.kind == "video" else []
     return {"web_copy": web_rendition_of(media), "watermark_images": images, "corners": CORNERS}

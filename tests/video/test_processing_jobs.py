@@ -14,6 +14,7 @@ from mediamgr.extensions import db
 from mediamgr.jobs.names import PROCESSING, get_queue
 from mediamgr.library.models import MediaEvent, MediaFile, MediaVersion, Rendition
 from mediamgr.progress.models import Operation
+from mediamgr.progress.publisher import publish_operation
 from mediamgr.storage import get_storage
 from mediamgr.video.quality import measure_loudness
 
@@ -148,6 +149,14 @@ def test_cancel_stops_a_job_and_leaves_the_file_as_it_was(app, ada, ben, worker,
     media = upload(ada, worker, tmp_path)
     ada.post(f"/media/{media.id}/process/trim", {"start": "1", "end": "5"}, htmx=True)
     (job,) = processing_ops()
+    job.status, job.processed = "running", 40  # as the worker reports it midway
+    db.session.commit()
+    publish_operation(job)
+    row = ada.get(f"/operations/{job.id}", htmx=True).get_data(as_text=True)
+    assert '<progress max="100" value="40"' in row and "40% done" in row
+    job.status, job.processed = "queued", 0
+    db.session.commit()
+    publish_operation(job)
     assert ben.post(f"/operations/{job.id}/cancel", htmx=True).status_code == 404
     cancelled = ada.post(f"/operations/{job.id}/cancel", htmx=True)
     assert cancelled.status_code == 200 and "cancelling" in cancelled.get_data(as_text=True)
@@ -184,3 +193,27 @@ def test_normalise_and_make_web_playable_from_the_selection_bar(app, ada, worker
     latest = db.session.scalars(sa.select(Operation).where(Operation.kind == "bulk").order_by(Operation.id)).all()[-1]
     assert (latest.processed, latest.failed) == (2, 2)  # browsers play both already: nothing to make
     assert len(processing_ops()) == 2
+
+
+def test_watermark_from_the_selection_bar(app, ada, ben, worker, tmp_path, samples):
+    media = upload(ada, worker, tmp_path, name="one.mp4")
+    ada.upload("logo.png", samples.png_bytes(64, 32, (250, 20, 20)))
+    ben.upload("ben.png", samples.png_bytes())
+    worker()
+    logo = db.session.scalar(sa.select(MediaFile).where(MediaFile.name == "logo.png"))
+    bens = db.session.scalar(sa.select(MediaFile).where(MediaFile.name == "ben.png"))
+    ids = [str(media.id), str(logo.id)]
+    dialog = html.unescape(ada.post("/media/bulk/dialog", {"action": "watermark", "scope": "library", "ids": ids},
+                                    htmx=True).get_data(as_text=True))
+    assert "Watermark 2 files" in dialog and f'<option value="{logo.id}">logo.png</option>' in dialog
+    assert "ben.png" not in dialog
+    taken = {"action": "watermark", "scope": "library", "ids": ids, "corner": "top-left", "opacity": "60"}
+    assert ada.post("/media/bulk", {**taken, "image": str(bens.id)}).status_code == 404
+    assert ada.post("/media/bulk", {**taken, "opacity": "0", "image": str(logo.id)}).status_code == 400
+    ada.post("/media/bulk", {**taken, "image": str(logo.id)})
+    worker()
+    (job,) = processing_ops()
+    assert job.title == "Watermark “one.mp4”" and job.status == "succeeded", job.error
+    bulk = db.session.scalar(sa.select(Operation).where(Operation.kind == "bulk"))
+    assert (bulk.processed, bulk.failed) == (2, 1)  # the image itself is skipped
+    assert db.session.scalar(sa.select(sa.func.max(MediaVersion.number)).where(MediaVersion.media_id == media.id)) == 2

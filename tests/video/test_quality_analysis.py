@@ -160,7 +160,7 @@ def test_a_portrait_video_is_noted(tmp_path, clean, make):
 
 def test_a_heavily_compressed_video_is_a_warning(tmp_path, clean):
     report = quality.analyse(encode_slide(tmp_path / "starved.mp4", (160, 90), options={"qp": "45"}))
-    assert report.video_quantiser == pytest.approx(45, abs=1)
+    assert report.video_quantiser == pytest.approx(45 - 3, abs=1)  # the keyframes' (x264's ipratio: 3 finer)
     assert codes(report)["low_bitrate"].severity == "warning"
     assert clean.video_quantiser < 30 and "low_bitrate" not in codes(clean)
 
