@@ -22,9 +22,10 @@ from ..scoping import get_owned_or_404, owned_by
 from ..timeutil import utcnow
 from .markers import clock
 from .models import QualityReport
+from .transforms import CORNERS as WATERMARK_CORNERS
 
 TARGET_LUFS = -16.0
-CORNERS = {"top-left": "Top left", "top-right": "Top right", "bottom-left": "Bottom left", "bottom-right": "Bottom right"}
+CORNERS = dict(zip(WATERMARK_CORNERS, ("Top left", "Top right", "Bottom left", "Bottom right")))  # what the forms say
 WEB_SPEC = "web"
 # What each job does: the kinds it takes, its title, and where its result goes ("version", "new" or "web").
 JOBS = {

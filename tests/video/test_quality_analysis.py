@@ -9,6 +9,7 @@ from PIL import Image
 
 import media_lab
 from mediamgr.video import quality
+from mediamgr.video.meters import AnalysisStopped
 from mediamgr.video.playable import browser_plays
 from media_lab import Segment
 
@@ -213,5 +214,5 @@ def test_progress_is_reported_and_a_stop_request_is_obeyed(tmp_path):
     fractions = []
     quality.analyse(path, progress=fractions.append)
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) > 2
-    with pytest.raises(quality.AnalysisStopped):
+    with pytest.raises(AnalysisStopped):
         quality.analyse(path, should_stop=lambda: True)
