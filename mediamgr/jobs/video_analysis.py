@@ -22,7 +22,8 @@ from ..video.markers import markers_of, put_proposed
 from ..video.models import QualityReport
 from ..video.processing import start_processing, web_rendition_of
 from ..video.quality import analyse, loudness_sparkline
-from ..video.transforms import ProcessingFailed, storyboard
+from ..video.storyboard import storyboard
+from ..video.transforms import ProcessingFailed
 from . import with_app_context
 from .thumbnails import frame_at, save_thumbnail
 

@@ -1,10 +1,8 @@
 """New files made from a stored video or audio file: a web rendition (H.264/AAC MP4), a trim, a loudness
-correction, a watermark, the audio alone and a storyboard of thumbnails. Pure functions over local paths,
+correction, a watermark and the audio alone (the storyboard of thumbnails: video.storyboard). Pure functions over local paths,
 streaming frame by frame with PyAV so memory stays flat whatever the file's length."""
 import functools
-import itertools
 import logging
-import math
 import os
 import time
 from contextlib import contextmanager
@@ -12,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-import webvtt
 from PIL import Image, UnidentifiedImageError
 
 from .playable import container_family
@@ -29,7 +26,6 @@ DEFAULT_THREADS = min(2, os.cpu_count() or 1)
 AUDIO_BIT_RATE = 128_000
 PEAK_LIMIT = 0.89  # -1 dBFS; the alimiter looks at samples, not true (inter-sample) peaks
 PROGRESS_EVERY_SECONDS, STOP_POLL_EVERY_FRAMES = 0.25, 8
-STORYBOARD_MAX_TILES, STORYBOARD_MIN_INTERVAL, TILES_PER_SPRITE = 200, 2.0, 100
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 # Filters that stand a phone recording upright, by its VideoFrame.rotation (degrees counter-clockwise).
 UPRIGHT = {90: [("transpose", "cclock")], -90: [("transpose", "clock")], 180: [("hflip", None), ("vflip", None)],
@@ -54,25 +50,18 @@ class Output:
     audio_codec: str | None
 
 
-@dataclass
-class Storyboard:
-    sprite_paths: list
-    vtt: str  # cue payloads are "<sprite file name>#xywh=x,y,w,h"
-    interval: float
-
-
 def output_suffix(src):
     """How to name what these functions make from `src`: ".mp4" when it has video, ".m4a" when it is audio
     only (they write those containers whatever `dst` is called)."""
-    with _opened(src) as source:
-        return ".mp4" if _video_stream(source) is not None else ".m4a"
+    with opened(src) as source:
+        return ".mp4" if video_stream(source) is not None else ".m4a"
 
 
 def web_rendition(src, dst, *, max_height=1080, threads=None, progress=None, should_stop=None):
     """An MP4 every browser plays: H.264 High (CRF 23, upright, at most `max_height` lines high) and AAC
     128 kb/s, its index first (faststart). An audio-only source becomes AAC in M4A (see output_suffix)."""
-    with _making(dst), _opened(src) as source:
-        _Pass(source, dst, _Watch(progress, should_stop), threads, max_height=max_height).run()
+    with making(dst), opened(src) as source:
+        _Pass(source, dst, Watch(progress, should_stop), threads, max_height=max_height).run()
     return _probe(dst)
 
 
@@ -80,26 +69,26 @@ def trim(src, dst, start, end, *, threads=None, progress=None, should_stop=None)
     """The part [start, end) seconds of `src`, cut at the frame (decoded from the keyframe before `start`,
     re-encoded as web_rendition does) with its audio cut to the same samples. `dst` is written as MP4 when
     `src` has video and as M4A (AAC) when it is audio only: name it by output_suffix()."""
-    with _making(dst), _opened(src) as source:
-        duration = _duration(source, _video_stream(source) or next(iter(source.streams.audio), None))
+    with making(dst), opened(src) as source:
+        duration = stream_duration(source, video_stream(source) or next(iter(source.streams.audio), None))
         end = min(end, duration) if duration else end
         if start < 0 or end <= start:
             raise ProcessingFailed("The end of the trim must come after its start, within the file.")
-        _Pass(source, dst, _Watch(progress, should_stop), threads, span=(start, end)).run()
+        _Pass(source, dst, Watch(progress, should_stop), threads, span=(start, end)).run()
     return _probe(dst)
 
 
 def normalise_loudness(src, dst, *, gain_db, threads=None, progress=None, should_stop=None):
     """`src` with `gain_db` applied to its audio and its peaks held under -1 dBFS. H.264 video in MP4/MOV
     is copied as it is (packets remuxed); other video is re-encoded as web_rendition does."""
-    with _making(dst), _opened(src) as source:
+    with making(dst), opened(src) as source:
         if not source.streams.audio:
             raise ProcessingFailed("The file has no audio to normalise.")
-        video = _video_stream(source)
+        video = video_stream(source)
         copy = video is not None and video.codec_context.name == "h264" and container_family(source.format.name) == "mp4"
         # level=disabled: by default alimiter also raises the whole signal to the limit, undoing the gain.
         gain = [("volume", f"{gain_db:.2f}dB"), ("alimiter", f"limit={PEAK_LIMIT}:level=disabled:latency=1")]
-        _Pass(source, dst, _Watch(progress, should_stop), threads, copy_video=copy, audio_filters=gain).run()
+        _Pass(source, dst, Watch(progress, should_stop), threads, copy_video=copy, audio_filters=gain).run()
     return _probe(dst)
 
 
@@ -110,47 +99,20 @@ def watermark(src, dst, image_path, *, corner="bottom-right", opacity=0.3, scale
     if corner not in CORNERS:
         raise ValueError(f"corner must be one of {', '.join(CORNERS)}")
     logo = functools.partial(_logo, image_path, corner=corner, opacity=opacity, scale=scale, margin=margin)
-    with _making(dst), _opened(src) as source:
-        if _video_stream(source) is None:
+    with making(dst), opened(src) as source:
+        if video_stream(source) is None:
             raise ProcessingFailed("The file has no video to watermark.")
-        _Pass(source, dst, _Watch(progress, should_stop), threads, logo=logo).run()
+        _Pass(source, dst, Watch(progress, should_stop), threads, logo=logo).run()
     return _probe(dst)
 
 
 def extract_audio(src, dst, *, progress=None, should_stop=None):
     """The audio of `src` alone, as AAC 128 kb/s in an M4A `dst`."""
-    with _making(dst), _opened(src) as source:
+    with making(dst), opened(src) as source:
         if not source.streams.audio:
             raise ProcessingFailed("The file has no audio to extract.")
-        _Pass(source, dst, _Watch(progress, should_stop), keep_video=False).run()
+        _Pass(source, dst, Watch(progress, should_stop), keep_video=False).run()
     return _probe(dst)
-
-
-def storyboard(src, out_dir, *, every=None, tile=(160, 90), columns=10, progress=None, should_stop=None):
-    """Thumbnails every `every` seconds (by default as often as 200 tiles for the whole video allow, 2 s at
-    least) in JPEG sprites of 100 tiles, with a WebVTT thumbnails track pointing into them. A tile is the
-    keyframe at or before its time: one seek and one decoded frame each, however long the video."""
-    watch = _Watch(progress, should_stop)
-    with _opened(src) as source:
-        stream = _video_stream(source)
-        if stream is None:
-            raise ProcessingFailed("The file has no video to make a storyboard from.")
-        duration = _duration(source, stream)
-        if not duration:
-            raise ProcessingFailed("The video's length could not be read.")
-        every = every or max(STORYBOARD_MIN_INTERVAL, duration / STORYBOARD_MAX_TILES)
-        times = [index * every for index in range(max(1, math.ceil(duration / every - 1e-9)))]
-        pages = [times[first:first + TILES_PER_SPRITE] for first in range(0, len(times), TILES_PER_SPRITE)]
-        paths = [Path(out_dir) / f"storyboard-{number:03d}.jpg" for number in range(1, len(pages) + 1)]
-        rotation, width, height = _display_rotation(src), stream.codec_context.width, stream.codec_context.height
-        size = _fit((height, width) if rotation in (90, -90) else (width, height), tile)
-        tiles, captions = _keyframe_tiles(source, stream, times, size, rotation, watch), []
-        with _making(*paths):
-            for path, page in zip(paths, pages):  # one sprite in memory at a time
-                captions += _write_sprite(path, itertools.islice(tiles, len(page)), page, size, columns, every,
-                                          duration)
-    watch.finish()
-    return Storyboard([str(path) for path in paths], webvtt.WebVTT(captions=captions).content, every)
 
 
 # ---- one pass from source to output ----------------------------------------------------------------
@@ -162,14 +124,14 @@ class _Pass:
     def __init__(self, source, dst, watch, threads=None, *, max_height=1080, span=None, keep_video=True,
                  copy_video=False, audio_filters=(), logo=None):
         self.source, self.dst, self.watch = source, dst, watch
-        self.video_in = _video_stream(source) if keep_video else None
+        self.video_in = video_stream(source) if keep_video else None
         self.audio_in = next(iter(source.streams.audio), None)
         if self.video_in is None and self.audio_in is None:
             raise ProcessingFailed("The file has no video or audio that could be read.")
         self.main = self.video_in or self.audio_in
-        origin = _start_seconds(self.main)
+        origin = start_seconds(self.main)
         self.window = (origin + span[0], origin + span[1]) if span else None
-        self.zero, self.total = (self.window[0], span[1] - span[0]) if span else (origin, _duration(source, self.main))
+        self.zero, self.total = (self.window[0], span[1] - span[0]) if span else (origin, stream_duration(source, self.main))
         self.threads, self.max_height, self.logo = threads or DEFAULT_THREADS, max_height, logo
         self.copy_video, self.audio_filters, self.copied = copy_video, audio_filters, None
 
@@ -178,7 +140,7 @@ class _Pass:
         with av.open(str(self.dst), "w", format="mp4" if self.video_in is not None else "ipod",
                      container_options={"movflags": "+faststart"}) as self.output:
             chains = {chain.source: chain for chain in self._chains()}
-            if self.window and self.window[0] > _start_seconds(self.main):
+            if self.window and self.window[0] > start_seconds(self.main):
                 self.source.seek(int(self.window[0] / self.main.time_base), stream=self.main, backward=True)
             for packet in self.source.demux([*chains, *([self.copied[0]] if self.copied else [])]):
                 if self.copied and packet.stream is self.copied[0]:
@@ -197,7 +159,7 @@ class _Pass:
             self.copied = self.video_in, self.output.add_stream_from_template(self.video_in)
         elif self.video_in is not None:
             yield _VideoChain(self.video_in, self.output, self.window, self.threads, self.max_height,
-                              _display_rotation(self.source.name), self.logo)
+                              display_rotation(self.source.name), self.logo)
         if self.audio_in is not None:
             yield _AudioChain(self.audio_in, self.output, self.window, self.audio_filters)
 
@@ -344,7 +306,7 @@ class _AudioChain(_Chain):
                               self.sink).configure()
 
 
-class _Watch:
+class Watch:
     """Progress reported at most every PROGRESS_EVERY_SECONDS, and should_stop polled every few frames."""
 
     def __init__(self, progress, should_stop):
@@ -365,7 +327,7 @@ class _Watch:
             self.progress(1.0)
 
 
-# ---- watermark, storyboard and shared helpers -------------------------------------------------------
+# ---- watermark and shared helpers -------------------------------------------------------
 
 @dataclass
 class _Logo:
@@ -395,45 +357,6 @@ def _logo_frame(image, pts, time_base):
     return frame
 
 
-def _keyframe_tiles(source, stream, times, size, rotation, watch):
-    """A tile (upright PIL image of `size`) for each of `times`, one at a time: the keyframe at or before it."""
-    stream.codec_context.skip_frame = "NONKEY"
-    stored = (size[1], size[0]) if rotation in (90, -90) else size
-    origin, last_pts, tile = _start_seconds(stream), None, None
-    for index, seconds in enumerate(times):
-        watch.tick(index, len(times))
-        source.seek(int((origin + seconds) / stream.time_base), stream=stream, backward=True)
-        frame = next(source.decode(stream), None)
-        if frame is not None and frame.pts != last_pts:  # keyframes further apart than tiles repeat
-            last_pts, tile = frame.pts, frame.reformat(*stored, format="rgb24").to_image().rotate(rotation, expand=True)
-        yield tile
-
-
-def _write_sprite(path, tiles, times, size, columns, every, duration):
-    """Save `tiles` (those of `times`) as one JPEG grid; the WebVTT cues that point into it."""
-    sprite = Image.new("RGB", (size[0] * min(columns, len(times)), size[1] * math.ceil(len(times) / columns)))
-    captions = []
-    for index, (tile, seconds) in enumerate(zip(tiles, times)):
-        x, y = index % columns * size[0], index // columns * size[1]
-        if tile is not None:
-            sprite.paste(tile, (x, y))
-        captions.append(webvtt.Caption(_clock(seconds), _clock(min(seconds + every, duration)),
-                                       f"{path.name}#xywh={x},{y},{size[0]},{size[1]}"))
-    sprite.save(path, "JPEG", quality=75)
-    return captions
-
-
-def _clock(seconds):
-    millis = round(seconds * 1000)
-    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
-
-
-def _fit(size, box):
-    """`size` scaled to fit `box`, keeping its shape."""
-    ratio = min(box[0] / size[0], box[1] / size[1])
-    return max(1, round(size[0] * ratio)), max(1, round(size[1] * ratio))
-
-
 def _web_size(size, max_height):
     """`size` no taller than `max_height`, keeping its shape, both sides even (as yuv420p needs)."""
     width, height = size
@@ -442,31 +365,31 @@ def _web_size(size, max_height):
     return max(2, round(width / 2) * 2), max(2, int(height) // 2 * 2)
 
 
-def _display_rotation(path):
+def display_rotation(path):
     """How far a phone recording is turned (its first frame's display matrix; PyAV has no stream-level one)."""
-    with _opened(path) as source:
-        stream = _video_stream(source)
+    with opened(path) as source:
+        stream = video_stream(source)
         frame = next(source.decode(stream), None) if stream is not None else None
         return round(frame.rotation) if frame is not None else 0
 
 
-def _video_stream(source):
+def video_stream(source):
     """The video stream, leaving out cover art (an MP3's or M4A's picture)."""
     return next((s for s in source.streams.video if not s.disposition & av.stream.Disposition.attached_pic), None)
 
 
-def _start_seconds(stream):
+def start_seconds(stream):
     return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
 
 
-def _duration(source, stream):
+def stream_duration(source, stream):
     if stream is not None and stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     return source.duration / av.time_base if source.duration else None
 
 
 @contextmanager
-def _opened(path):
+def opened(path):
     try:
         with av.open(str(path), metadata_errors="ignore") as source:
             yield source
@@ -476,7 +399,7 @@ def _opened(path):
 
 
 @contextmanager
-def _making(*paths):
+def making(*paths):
     """Whatever stops the making of `paths` (a failure, a stop) removes what was written of them."""
     try:
         yield
@@ -487,8 +410,8 @@ def _making(*paths):
 
 
 def _probe(path):
-    with _opened(path) as made:
-        video, audio = _video_stream(made), next(iter(made.streams.audio), None)
+    with opened(path) as made:
+        video, audio = video_stream(made), next(iter(made.streams.audio), None)
         return Output(path=str(path), duration_seconds=made.duration / av.time_base if made.duration else None,
                       width=video.codec_context.width if video is not None else None,
                       height=video.codec_context.height if video is not None else None,

@@ -15,8 +15,9 @@ import media_lab
 from media_lab import Segment
 from mediamgr.video.playable import browser_plays
 from mediamgr.video.quality import measure_loudness
+from mediamgr.video.storyboard import storyboard
 from mediamgr.video.transforms import (ProcessingFailed, ProcessingStopped, extract_audio, normalise_loudness,
-                                       output_suffix, storyboard, trim, watermark, web_rendition)
+                                       output_suffix, trim, watermark, web_rendition)
 
 SIZE = (320, 180)
 # Slides 0, 1, 2 for 2 s each; the tone starts with slide 1 (so picture and sound change together at 2.0 s).
