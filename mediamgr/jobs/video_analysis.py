@@ -54,20 +54,20 @@ def analyse_media(media_id, sha256):
             return
         media = db.session.get(MediaFile, media_id)
         row = db.session.get(QualityReport, media_id)
-        row.report, row.status, row.failure_reason = report.to_json(), "ready", None
-        media.quality_score = report.score
-        media.needs_attention = report.score < ATTENTION_SCORE or any(f.severity == "problem" for f in report.findings)
-        db.session.commit()
         sparkline = loudness_sparkline(report)
         if sparkline:
             row.sparkline_key = _store_image(media, "loudness", sparkline, folder, "png")
-            db.session.commit()
         if not report.playable:
             _make_web_playable(media)
         if media.kind == "video":
             _propose_chapters(media, path)
             marker_frames(media, path, folder)
             _storyboard(media, row, path, folder)
+        # Ready last: the details poll until then, and take the report, chapters and storyboard together.
+        row.report, row.status, row.failure_reason = report.to_json(), "ready", None
+        media.quality_score = report.score
+        media.needs_attention = report.score < ATTENTION_SCORE or any(f.severity == "problem" for f in report.findings)
+        db.session.commit()
 
 
 def _make_web_playable(media):

@@ -11,9 +11,9 @@ from page_actions import INSTRUCTOR, axe_violations, log_in, open_details, scree
 SIZES = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nToday: shortest paths.\n\n00:00:01.000 --> 00:00:02.000\nDijkstra's algorithm\n"
 BROKEN = b"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nFine\n\n00:00:01.000 -> 00:00:02.000\nBroken arrow\n"
-# The cues of the player's first text track once it has loaded them (a track loads when it is shown).
+# The cues of the player's first caption track once it has loaded them (a track loads when it is shown).
 PLAYER_CUES = """async (video) => {
-  const track = video.textTracks[0];
+  const track = Array.from(video.textTracks).find((t) => t.kind === "subtitles");
   if (!track) return null;
   track.mode = "hidden";
   for (let tries = 0; tries < 100 && !(track.cues && track.cues.length); tries++) await new Promise((done) => setTimeout(done, 50));
@@ -80,7 +80,7 @@ def test_captions_added_in_the_details_play_in_the_preview(page, samples, size):
     expect(dialog.locator("#" + dialog.locator(".cue").nth(1).get_attribute("id")).get_by_role("status")).to_have_text("Saved.")
     expect(dialog.get_by_label("End of cue 2")).to_have_value("0:02.500")
     # The player shows the cue as it is now (its track swapped in with the saved cue).
-    expect(dialog.locator("video track")).to_have_count(1)
+    expect(dialog.locator("video track[kind=subtitles]")).to_have_count(1)
     assert dialog.locator("video").evaluate(PLAYER_CUES)["cues"] == ["Today: shortest paths.", "Dijkstra's shortest-path algorithm"]
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
     screenshot(page, f"cue-editor-{size}")
@@ -93,4 +93,4 @@ def test_captions_added_in_the_details_play_in_the_preview(page, samples, size):
     page.once("dialog", lambda confirm: confirm.accept())
     dialog.get_by_role("button", name="Remove the English (CC) captions").click()
     expect(dialog.get_by_role("region", name="Captions")).to_contain_text("No captions yet.")
-    expect(dialog.locator("video track")).to_have_count(0)
+    expect(dialog.locator("video track[kind=subtitles]")).to_have_count(0)
