@@ -1,7 +1,8 @@
 """The video features' costs (issue 14 §6), each run in a process of its own on ONE core (taskset) so
 that the CPU time is one core's: scene detection and the quality analysis, in CPU seconds per minute
 of 1080p30 video (target ≤ 5 s each); the web rendition of 1080p, as × realtime on one core; and the
-peak resident memory of the processing worker while it transcodes a 1 GiB file (target ≤ 300 MB).
+peak resident memory of the processing worker while it transcodes a 1 GiB file as the job does (its threads; target
+≤ 300 MB, the kernel's peak).
 
 The test lecture is made here with PyAV (tests/media_lab.py's slides): a slide that changes every
 20 s, a "speaker" that moves over it and sensor noise, so that the H.264 stream has the bitrate of
@@ -42,10 +43,10 @@ if what == "scenes":
 elif what == "quality":
     from mediamgr.video.quality import analyse
     found = analyse(path).score
-else:
+else:  # "rendition": on one thread (speed); "worker": as the processing job runs it (its threads)
     import mediamgr.jobs.processing  # noqa: F401  (the worker's job and all it loads: its memory counts)
     from mediamgr.video.transforms import web_rendition
-    found = web_rendition(path, sys.argv[3], threads=1).duration_seconds
+    found = web_rendition(path, sys.argv[3], threads=1 if what == "rendition" else None).duration_seconds
 cpu = time.process_time() - started
 print(json.dumps({"cpu": cpu, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "found": found}))
 """
@@ -142,9 +143,10 @@ def run(workspace, report, rounds):
     big, seconds = big_input(folder / "big.mp4")
     print(f"  1 GiB input: {big.stat().st_size / 2**20:.0f} MiB, {seconds:.0f} s of 1080p, made in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
-    result = _child("rendition", big, folder / "big-web.mp4", sample_rss=True)
+    result = _child("worker", big, folder / "big-web.mp4", sample_rss=True)
     peak_mb = max(result["rss_kb"], result["rss_sampled_kb"]) / 1024
     report.add(Check(f"processing worker memory · web rendition of a {big.stat().st_size / 2**30:.2f} GiB file",
-                     f"peak RSS {peak_mb:.0f} MB ({result['cpu']:.0f} s CPU, {seconds / result['cpu']:.2f}× realtime)",
+                     f"peak RSS {peak_mb:.0f} MB (sampled every 0.2 s: {result['rss_sampled_kb'] / 1024:.0f} MB; "
+                     f"{result['cpu']:.0f} s CPU, the job's own threads)",
                      f"≤ {TARGET_RSS_MB} MB", peak_mb <= TARGET_RSS_MB, result))
     big.unlink(missing_ok=True)
