@@ -1,8 +1,7 @@
 """The Captions section of a file's details: add (or replace) a track, rename its label, remove it,
 download it; and the signed address the player's <track> element loads it from."""
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from itsdangerous import BadSignature
 
 from ..extensions import db
 from ..htmx import is_htmx, page_or_fragment
@@ -19,9 +18,7 @@ from .formats import cue_clock
 from .service import (CHANGED_MEANWHILE, add_captions, caption_of, captions_of, cue_token, cues_of, edit_cue,
                       relabel_captions, remove_captions)
 from .transcribe import backend_name, enqueue_transcription
-from .urls import track_signer, track_url
-
-VTT_TYPE = "text/vtt; charset=utf-8"
+from .urls import signed_track, track_url, vtt_response
 
 
 @bp.post("/media/<int:media_id>/captions")
@@ -99,7 +96,7 @@ def download(media_id, caption_id):
     """The track as a file, named after the media file and the language (lecture.en.vtt)."""
     media, track = _track_or_404(media_id, caption_id)
     stem = media.name.rsplit(".", 1)[0] if "." in media.name else media.name
-    response = _vtt_response(track.vtt)
+    response = vtt_response(track.vtt)
     response.headers.set("Content-Disposition", "attachment", filename=f"{stem}.{track.language}.vtt")
     return response
 
@@ -159,17 +156,11 @@ def _cue_helpers():
 @bp.get("/tracks/<token>.vtt")
 def track(token):
     """The player's copy of a track: a signed, expiring address (a <track> element sends no form)."""
-    try:
-        caption_id = track_signer().loads(token, max_age=current_app.config["SIGNED_URL_TTL"])
-    except BadSignature:
-        abort(404)
-    found = db.session.get(Caption, caption_id) if isinstance(caption_id, int) else None
+    caption_id = signed_track(token)
+    found = db.session.get(Caption, caption_id) if caption_id else None
     if found is None:
         abort(404)
-    response = _vtt_response(found.vtt)
-    response.cache_control.private = True
-    response.cache_control.max_age = 300
-    return response
+    return vtt_response(found.vtt, player=True)
 
 
 def _track_or_404(media_id, caption_id):
@@ -178,10 +169,3 @@ def _track_or_404(media_id, caption_id):
     if track is None:
         abort(404)
     return media, track
-
-
-def _vtt_response(text):
-    response = make_response(text)
-    response.headers["Content-Type"] = VTT_TYPE
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -1,11 +1,10 @@
 """The Chapters section of a video's details: rename, move, remove and add markers, propose them again
 from scene changes; and the signed WebVTT chapters track the player loads."""
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from itsdangerous import BadSignature
 
 from ..captions.formats import CaptionError, parse_cue_time
-from ..captions.urls import track_signer
+from ..captions.urls import signed_track, vtt_response
 from ..extensions import db
 from ..htmx import is_htmx
 from ..progress.publisher import latest_states
@@ -19,7 +18,6 @@ from .markers import add_marker, chapters_vtt, clock, edit_marker, marker_of, ma
 from .processing import JOBS, start_processing, watermark_params
 from .views import chapters_context, storyboard_vtt
 
-VTT_TYPE = "text/vtt; charset=utf-8"
 
 
 @bp.post("/media/<int:media_id>/chapters")
@@ -92,38 +90,22 @@ def analysis(media_id):
 @bp.get("/chapter-tracks/<token>.vtt")
 def chapters_track(token):
     """The player's chapters track: a signed, expiring address (a <track> element sends no form)."""
-    try:
-        kind, media_id = track_signer().loads(token, max_age=current_app.config["SIGNED_URL_TTL"])
-    except (BadSignature, ValueError, TypeError):
-        abort(404)
-    media = db.session.get(MediaFile, media_id) if kind == "chapters" and isinstance(media_id, int) else None
+    media_id = signed_track(token, "chapters")
+    media = db.session.get(MediaFile, media_id) if media_id else None
     if media is None:
         abort(404)
-    response = make_response(chapters_vtt(media, markers_of(media)))
-    response.headers["Content-Type"] = VTT_TYPE
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.cache_control.private = True
-    response.cache_control.max_age = 300
-    return response
+    return vtt_response(chapters_vtt(media, markers_of(media)), player=True)
 
 
 @bp.get("/storyboard-tracks/<token>.vtt")
 def storyboard_track(token):
     """The player strip's thumbnails track: each cue names its frame in a sprite by a signed address."""
-    try:
-        kind, media_id = track_signer().loads(token, max_age=current_app.config["SIGNED_URL_TTL"])
-    except (BadSignature, ValueError, TypeError):
-        abort(404)
-    media = db.session.get(MediaFile, media_id) if kind == "storyboard" and isinstance(media_id, int) else None
+    media_id = signed_track(token, "storyboard")
+    media = db.session.get(MediaFile, media_id) if media_id else None
     row = report_of(media) if media is not None else None
     if row is None or not row.storyboard:
         abort(404)
-    response = make_response(storyboard_vtt(row.storyboard))
-    response.headers["Content-Type"] = VTT_TYPE
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.cache_control.private = True
-    response.cache_control.max_age = 300
-    return response
+    return vtt_response(storyboard_vtt(row.storyboard), player=True)
 
 
 def _typed_time(text):
